@@ -183,7 +183,8 @@ def rcs_basis(x, knots, *, deriv: int = 0) -> np.ndarray:
     numpy.ndarray, shape (n, k - 1)
         Column 0 is x (or its derivative); column j = 1..k-2 is the nonlinear term
         ``(x-t_j)+^3 - (x-t_{k-1})+^3 (t_k-t_j)/(t_k-t_{k-1})
-        + (x-t_k)+^3 (t_{k-1}-t_j)/(t_k-t_{k-1})`` divided by ``(t_k - t_1)^2``. The function is linear beyond the outer knots.
+        + (x-t_k)+^3 (t_{k-1}-t_j)/(t_k-t_{k-1})`` divided by ``(t_k - t_1)^2``.
+        The function is linear beyond the outer knots.
 
     Examples
     --------
