@@ -1,0 +1,263 @@
+"""Fit Cox models: Newton-Raphson as R's coxph does it, on prepared data.
+
+The loop (`newton`) works on any object with ``evaluate(beta) -> (loglik, score, information)``;
+`CoxLikelihood` supplies that from the numba kernels. Convergence is R's rule (relative change of
+the log-likelihood <= tol), with step-halving when the log-likelihood falls. Afterwards the size
+of the next Newton step is checked against R's ``toler.inf`` so that a coefficient running to
+infinity (monotone likelihood) is named, not returned as a finite number.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from ..errors import ConvergenceError, ConvergenceWarning, InputError
+from . import _kernels
+from .prepare import PreparedCox, prepare_cox
+from .result import CoxResult
+
+__all__ = ["CoxLikelihood", "fit_cox", "fit_prepared", "newton"]
+
+
+@dataclass(frozen=True)
+class CoxLikelihood:
+    """The partial likelihood of prepared data, in the centred and scaled coordinates."""
+
+    data: PreparedCox
+    efron: bool
+
+    def _args(self):
+        d = self.data
+        return (d.exit_pos, d.entry_pos, d.death_ptr, d.death_rows, d.block_end, self.efron)
+
+    def evaluate(self, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        d = self.data
+        return _kernels.cox_pass(d.X, d.weights, d.offset, beta, *self._args())
+
+    def score_residuals(self, beta: np.ndarray):
+        d = self.data
+        return _kernels.score_residuals(d.X, d.weights, d.offset, beta, *self._args())
+
+
+@dataclass
+class NewtonState:
+    beta: np.ndarray
+    loglik: float
+    score: np.ndarray
+    info: np.ndarray
+    n_iter: int
+    converged: bool
+    history: list[float]
+
+
+def _solve(info: np.ndarray, score: np.ndarray) -> np.ndarray | None:
+    try:
+        factor = scipy.linalg.cho_factor(info, check_finite=True)
+    except (np.linalg.LinAlgError, ValueError):
+        return None
+    return scipy.linalg.cho_solve(factor, score)
+
+
+def newton(model, beta0: np.ndarray, *, tol: float = 1e-9, max_iter: int = 50) -> NewtonState:
+    """Maximise ``model.evaluate`` by Newton-Raphson with step-halving (R's coxph loop)."""
+    beta = np.array(beta0, dtype=float)
+    loglik, score, info = model.evaluate(beta)
+    if not np.isfinite(loglik):
+        raise ConvergenceError("the log-likelihood is not finite at the initial values")
+    history = [loglik]
+    step = _solve(info, score)
+    halving = 0
+    for it in range(1, max_iter + 1):
+        if step is None:
+            raise ConvergenceError(
+                "the information matrix is not positive definite (collinear covariates, or a "
+                f"coefficient running to infinity) at iteration {it}",
+                history,
+            )
+        new_beta = beta + step
+        new_ll, new_score, new_info = model.evaluate(new_beta)
+        history.append(new_ll)
+        if not np.isfinite(new_ll) or new_ll < loglik - 1e-12 * abs(loglik):
+            halving += 1
+            if halving > 30:
+                break
+            step = step / 2  # step-halving: try half of the last step from the best point
+            continue
+        converged = abs(1 - loglik / new_ll) <= tol and halving == 0
+        halving = 0
+        beta, loglik, score, info = new_beta, new_ll, new_score, new_info
+        if converged:
+            return NewtonState(beta, loglik, score, info, it, True, history)
+        step = _solve(info, score)
+    return NewtonState(beta, loglik, score, info, max_iter, False, history)
+
+
+def fit_prepared(
+    data: PreparedCox,
+    *,
+    ties: str = "efron",
+    robust: bool = False,
+    init=None,
+    tol: float = 1e-9,
+    max_iter: int = 50,
+    on_failure: str = "raise",
+) -> CoxResult:
+    """Fit a Cox model to prepared data (see `fit_cox`); reuse `data` for bootstrap refits."""
+    if ties not in ("efron", "breslow"):
+        raise InputError(f"ties={ties!r}: use 'efron' (R's default) or 'breslow'")
+    if on_failure not in ("raise", "warn"):
+        raise InputError(f"on_failure={on_failure!r}: use 'raise' or 'warn'")
+    _check_design(data)
+    model = CoxLikelihood(data, ties == "efron")
+    p = data.X.shape[1]
+    null = model.evaluate(np.zeros(p))
+    beta0 = np.zeros(p) if init is None else np.asarray(init, dtype=float).ravel()
+    if beta0.size != p:
+        raise InputError(f"init: {beta0.size} values for {p} coefficients")
+    beta0 = beta0 * data.scale  # to the centred and scaled coordinates
+    state = newton(model, beta0, tol=tol, max_iter=max_iter)
+    problems = []
+    if not state.converged:
+        problems.append(
+            f"no convergence in {max_iter} iterations (log-likelihood history: "
+            + ", ".join(f"{v:.6f}" for v in state.history[-5:])
+            + ")"
+        )
+    cov_scaled = _inverse(state.info, data.names)
+    # R's check: a coefficient whose next Newton step is still large is running to infinity.
+    step = np.abs(cov_scaled @ state.score)
+    infinite = ~np.isfinite(state.score) | (step > np.sqrt(tol) * (1 + np.abs(state.beta)))
+    if infinite.any():
+        names = [data.names[j] for j in np.flatnonzero(infinite)]
+        problems.append(
+            f"the log-likelihood converged before coefficient(s) {names}: they may be infinite "
+            "(monotone likelihood, e.g. a covariate that separates events from non-events)"
+        )
+    if problems:
+        message = "; ".join(problems)
+        if on_failure == "raise":
+            raise ConvergenceError(message, state.history)
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+    return CoxResult.from_fit(data, model, state, cov_scaled, null, robust=robust)
+
+
+def _check_design(data: PreparedCox) -> None:
+    X = data.X
+    if X.shape[1] == 0:
+        raise InputError("X has no columns")
+    constant = np.flatnonzero(np.ptp(X, axis=0) == 0)
+    if constant.size:
+        names = [data.names[j] for j in constant]
+        raise InputError(f"X: column(s) {names} are constant; a Cox model cannot estimate them")
+    if X.shape[1] > 1:
+        gram = X.T @ X / X.shape[0]
+        _, r, piv = scipy.linalg.qr(gram, pivoting=True)
+        tol = np.abs(r[0, 0]) * 1e-10 * X.shape[1]
+        bad = piv[np.abs(np.diag(r)) <= tol]
+        if bad.size:
+            names = [data.names[j] for j in sorted(bad)]
+            raise InputError(
+                f"X: column(s) {names} are linear combinations of other columns (collinear); "
+                "drop them or recode the design"
+            )
+
+
+def _inverse(info: np.ndarray, names: list[str]) -> np.ndarray:
+    try:
+        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(info), np.eye(info.shape[0]))
+    except (np.linalg.LinAlgError, ValueError):
+        raise ConvergenceError(
+            f"the information matrix is singular at the solution (columns {names}); "
+            "a coefficient may be infinite or the design collinear"
+        ) from None
+
+
+def fit_cox(
+    X,
+    time,
+    event,
+    *,
+    entry=None,
+    strata=None,
+    weights=None,
+    ties: str = "efron",
+    robust: bool = False,
+    cluster=None,
+    offset=None,
+    init=None,
+    tol: float = 1e-9,
+    max_iter: int = 50,
+    on_failure: str = "raise",
+) -> CoxResult:
+    """Fit a Cox proportional hazards model, with the results of R's ``survival::coxph``.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame, shape (n, p)
+        Covariates (column names are kept; unnamed columns are ``x0``, ``x1``, ...).
+    time : array-like, shape (n,)
+        Exit time (follow-up time, or age at the end of follow-up with ``entry``).
+    event : array-like, shape (n,)
+        1 for an event at ``time``, 0 for censoring.
+    entry : array-like, shape (n,), optional
+        Entry time for counting-process (entry, exit] data: delayed entry with age as the time
+        scale, or several rows per person for time-varying covariates (name the person in
+        ``cluster``).
+    strata : array-like, optional
+        Stratum of each row (separate baseline hazards).
+    weights : array-like, optional
+        Case weights (>= 0, need not be integers).
+    ties : {"efron", "breslow"}
+    robust : bool
+        Also compute the robust (sandwich) variance, grouped by ``cluster`` when given.
+    cluster : array-like, optional
+        Person (or cluster) identifier; implies ``robust=True``.
+    offset : array-like, optional
+        Fixed part of the linear predictor.
+    init : array-like, optional
+        Initial coefficients.
+    tol : float
+        Convergence criterion on the relative change of the log-likelihood (R's ``eps``).
+    max_iter : int
+        Maximum number of Newton iterations.
+    on_failure : {"raise", "warn"}
+        Non-convergence or an infinite coefficient raises `ConvergenceError`, or warns.
+
+    Returns
+    -------
+    CoxResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(size=(2000, 1))
+    >>> t = rng.exponential(np.exp(-0.5 * x[:, 0]))
+    >>> fit = fit_cox(x, t, np.ones(2000))
+    >>> bool(abs(fit.coef["x0"] - 0.5) < 0.1)
+    True
+    """
+    data = prepare_cox(
+        X,
+        time,
+        event,
+        entry=entry,
+        strata=strata,
+        weights=weights,
+        offset=offset,
+        cluster=cluster,
+    )
+    robust = robust or cluster is not None
+    return fit_prepared(
+        data,
+        ties=ties,
+        robust=robust,
+        init=init,
+        tol=tol,
+        max_iter=max_iter,
+        on_failure=on_failure,
+    )

@@ -1,0 +1,195 @@
+"""CoxResult: the immutable outcome of a Cox fit; derived figures are computed when asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+if TYPE_CHECKING:
+    from .fit import CoxLikelihood, NewtonState
+    from .prepare import PreparedCox
+
+__all__ = ["CoxResult", "Test"]
+
+
+@dataclass(frozen=True)
+class Test:
+    """A chi-square test: statistic, degrees of freedom and p-value."""
+
+    chi2: float
+    df: int
+    p: float
+
+    @classmethod
+    def of(cls, chi2: float, df: int) -> Test:
+        return cls(float(chi2), int(df), float(stats.chi2.sf(chi2, df)))
+
+
+@dataclass(frozen=True, eq=False)
+class CoxResult:
+    """A fitted Cox model (coefficients on the scale of the covariates as given).
+
+    Attributes
+    ----------
+    coef, se : pandas.Series
+        Log hazard ratios and their standard errors (robust ones when the fit was robust, as R's
+        ``summary.coxph`` reports them; `model_se` has the model-based ones).
+    cov : pandas.DataFrame
+        Model-based covariance (inverse information), R's ``fit$naive.var`` when robust.
+    loglik : numpy.ndarray
+        Log partial likelihood at zero and at the estimate (R's ``fit$loglik``).
+    n, n_events, n_iter, converged
+    """
+
+    data: PreparedCox
+    model: CoxLikelihood
+    beta_scaled: np.ndarray
+    cov_scaled: np.ndarray
+    score_null: float
+    loglik: np.ndarray
+    n_iter: int
+    converged: bool
+    robust: bool
+    history: tuple[float, ...]
+
+    @classmethod
+    def from_fit(
+        cls, data, model, state: NewtonState, cov_scaled, null, *, robust: bool
+    ) -> CoxResult:
+        null_ll, u0, i0 = null
+        try:
+            score_null = float(u0 @ np.linalg.solve(i0, u0))
+        except np.linalg.LinAlgError:
+            score_null = np.nan
+        return cls(
+            data=data,
+            model=model,
+            beta_scaled=state.beta,
+            cov_scaled=cov_scaled,
+            score_null=score_null,
+            loglik=np.array([null_ll, state.loglik]),
+            n_iter=state.n_iter,
+            converged=state.converged,
+            robust=robust,
+            history=tuple(state.history),
+        )
+
+    # --- coefficients and variances -------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return self.data.names
+
+    @cached_property
+    def coef(self) -> pd.Series:
+        return pd.Series(self.beta_scaled / self.data.scale, index=self.names, name="coef")
+
+    @cached_property
+    def cov(self) -> pd.DataFrame:
+        s = self.data.scale
+        return pd.DataFrame(self.cov_scaled / np.outer(s, s), index=self.names, columns=self.names)
+
+    @cached_property
+    def robust_cov(self) -> pd.DataFrame | None:
+        """Sandwich covariance (R's ``fit$var`` with ``robust=TRUE`` or ``cluster()``)."""
+        if not self.robust:
+            return None
+        d = self.data
+        L, _, _ = self._residuals
+        D = (L * d.weights[:, None]) @ self.cov_scaled
+        if d.cluster is not None:
+            D = pd.DataFrame(D).groupby(d.cluster, sort=False).sum().to_numpy()
+        s = d.scale
+        return pd.DataFrame((D.T @ D) / np.outer(s, s), index=self.names, columns=self.names)
+
+    @property
+    def model_se(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.cov)), index=self.names, name="se")
+
+    @property
+    def se(self) -> pd.Series:
+        cov = self.robust_cov if self.robust else self.cov
+        return pd.Series(np.sqrt(np.diag(cov)), index=self.names, name="se")
+
+    @property
+    def variance(self) -> pd.DataFrame:
+        """The covariance used for inference: robust when the fit was robust."""
+        return self.robust_cov if self.robust else self.cov
+
+    # --- tests ----------------------------------------------------------------------------
+    @property
+    def lr_test(self) -> Test:
+        return Test.of(2 * (self.loglik[1] - self.loglik[0]), len(self.names))
+
+    @property
+    def wald_test(self) -> Test:
+        b = self.coef.to_numpy()
+        return Test.of(b @ np.linalg.solve(self.variance.to_numpy(), b), len(b))
+
+    @property
+    def score_test(self) -> Test:
+        return Test.of(self.score_null, len(self.names))
+
+    # --- sizes ----------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        return self.data.n
+
+    @property
+    def n_events(self) -> int:
+        return int(self.data.event.sum())
+
+    # --- predictions ----------------------------------------------------------------------
+    @cached_property
+    def _residuals(self):
+        return self.model.score_residuals(self.beta_scaled)
+
+    @cached_property
+    def means(self) -> pd.Series:
+        """Centring used for `linear_predictors`: column means, 0 for 0/1 (and -1) columns (R)."""
+        X = self.data.raw_X()
+        zero_one = np.all(np.isin(np.round(X, 12), (-1.0, 0.0, 1.0)), axis=0)
+        return pd.Series(np.where(zero_one, 0.0, self.data.center), index=self.names)
+
+    @property
+    def linear_predictors(self) -> np.ndarray:
+        """x beta - means beta (+ offset), as R's ``fit$linear.predictors``."""
+        b = self.coef.to_numpy()
+        return self.data.raw_X() @ b - self.means.to_numpy() @ b + self.data.offset
+
+    @cached_property
+    def baseline_hazard(self) -> pd.DataFrame:
+        """Cumulative baseline hazard at each event time (covariates at 0, R's
+        ``basehaz(fit, centered = FALSE)``; Efron-adjusted increments with Efron ties)."""
+        d = self.data
+        _, haz, shift = self._residuals
+        haz = haz * np.exp(-(shift + d.center @ self.coef.to_numpy()))
+        out = pd.DataFrame({"stratum": d.event_strata, "time": d.event_times, "hazard": haz})
+        out["cumhaz"] = out.groupby("stratum")["hazard"].cumsum()
+        out["stratum"] = [d.strata_labels[s] for s in out["stratum"]]
+        return out
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Coefficients, hazard ratios, standard errors, z, p and CIs as a DataFrame."""
+        z_crit = stats.norm.ppf(0.5 + level / 2)
+        b, se = self.coef, self.se
+        z = b / se
+        lo, hi = f"lower {level:.0%}", f"upper {level:.0%}"
+        table = pd.DataFrame(
+            {
+                "coef": b,
+                "hr": np.exp(b),
+                "se": se,
+                "z": z,
+                "p": 2 * stats.norm.sf(np.abs(z)),
+                lo: np.exp(b - z_crit * se),
+                hi: np.exp(b + z_crit * se),
+            }
+        )
+        if self.robust:
+            table.insert(3, "model_se", self.model_se)
+        return table
