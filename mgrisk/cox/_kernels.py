@@ -63,7 +63,9 @@ def _risk_sums(X, wr, exit_pos, entry_pos, block_end, n_times):
 
 
 @njit(cache=True)
-def event_time_terms(X, w, eta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron):
+def event_time_terms(
+    X, w, eta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, resid
+):
     """Per event time: the Efron steps' sums that the likelihood, score and information need.
 
     Returns (shift, wr, loglik, U, AA, c1, c2, haz, hazd, amean, gsum, gsumd), with, for event
@@ -84,10 +86,11 @@ def event_time_terms(X, w, eta, exit_pos, entry_pos, death_ptr, death_rows, bloc
     AA = np.zeros((p, p))
     c2 = np.zeros(n_times)
     haz = np.zeros(n_times)
-    hazd = np.zeros(n_times)
-    amean = np.zeros((n_times, p))
-    gsum = np.zeros((n_times, p))
-    gsumd = np.zeros((n_times, p))
+    nr = n_times if resid else 0
+    hazd = np.zeros(nr)
+    amean = np.zeros((nr, p))
+    gsum = np.zeros((nr, p))
+    gsumd = np.zeros((nr, p))
     D1 = np.empty(p)
     a = np.empty(p)
     for m in range(n_times):
@@ -116,14 +119,16 @@ def event_time_terms(X, w, eta, exit_pos, entry_pos, death_ptr, death_rows, bloc
             loglik -= wbar * np.log(s0)
             h = wbar / s0
             haz[m] += h
-            hazd[m] += (1.0 - f) * h
             c2[m] += f * h
             for j in range(p):
                 a[j] = (S1[m, j] - f * D1[j]) / s0
                 U[j] -= wbar * a[j]
-                amean[m, j] += a[j] / K
-                gsum[m, j] += h * a[j]
-                gsumd[m, j] += (1.0 - f) * h * a[j]
+            if resid:
+                hazd[m] += (1.0 - f) * h
+                for j in range(p):
+                    amean[m, j] += a[j] / K
+                    gsum[m, j] += h * a[j]
+                    gsumd[m, j] += (1.0 - f) * h * a[j]
             for j in range(p):
                 for col in range(j + 1):
                     AA[j, col] += wbar * a[j] * a[col]
@@ -169,7 +174,7 @@ def cox_pass(X, w, offset, beta, exit_pos, entry_pos, death_ptr, death_rows, blo
     n, p = X.shape
     eta = _linear_predictor(X, beta, offset)
     _, wr, loglik, U, AA, c2, haz, _, _, _, _ = event_time_terms(
-        X, w, eta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron
+        X, w, eta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, False
     )
     C = _within_block_cumsum(haz, block_end)
     q = np.zeros(n)
@@ -203,7 +208,7 @@ def score_residuals(
     n, p = X.shape
     eta = _linear_predictor(X, beta, offset)
     shift, wr, _, _, _, _, haz, hazd, amean, gsum, gsumd = event_time_terms(
-        X, w, eta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron
+        X, w, eta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, True
     )
     H = _within_block_cumsum(haz, block_end)
     G = np.empty_like(gsum)
@@ -229,3 +234,201 @@ def score_residuals(
                 L[i, j] += X[i, j] - amean[m, j]
                 L[i, j] += r * ((X[i, j] * haz[m] - gsum[m, j]) - (X[i, j] * hazd[m] - gsumd[m, j]))
     return L, haz, shift
+
+
+# --- indexing (run once by prepare.py) -------------------------------------------------------
+@njit(cache=True)
+def time_groups(a, oa, b, ob, tolerance):
+    """Integer time groups over the union of times a and b (each walked in sorted order oa, ob).
+
+    Consecutive distinct times closer than ``tolerance`` (absolutely, or relative to the mean of
+    the distinct times) share a group, as R survival's ``aeqSurv``; ``tolerance=0`` merges only
+    equal times. Returns (group of each a, group of each b, time of each group = its first).
+    """
+    sa = a[oa]
+    sb = b[ob]
+    na, nb = sa.size, sb.size
+    merged = np.empty(na + nb)
+    from_a = np.empty(na + nb, dtype=np.bool_)
+    ia = ib = 0
+    for k in range(na + nb):
+        if ib >= nb or (ia < na and sa[ia] <= sb[ib]):
+            merged[k] = sa[ia]
+            from_a[k] = True
+            ia += 1
+        else:
+            merged[k] = sb[ib]
+            from_a[k] = False
+            ib += 1
+    n_unique = 0
+    abs_sum = 0.0
+    for k in range(merged.size):
+        if k == 0 or merged[k] != merged[k - 1]:
+            n_unique += 1
+            abs_sum += abs(merged[k])
+    mean_abs = abs_sum / max(n_unique, 1)
+    ga = np.empty(na, dtype=np.int64)
+    gb = np.empty(nb, dtype=np.int64)
+    group_time = np.empty(n_unique)
+    g = -1
+    ia = ib = 0
+    for k in range(merged.size):
+        v = merged[k]
+        if k == 0:
+            g = 0
+            group_time[0] = v
+        elif v != merged[k - 1]:
+            dy = v - merged[k - 1]
+            if not (dy <= tolerance or dy / mean_abs <= tolerance):
+                g += 1
+                group_time[g] = v
+        if from_a[k]:
+            ga[oa[ia]] = g
+            ia += 1
+        else:
+            gb[ob[ib]] = g
+            ib += 1
+    return ga, gb, group_time[: g + 1].copy()
+
+
+@njit(cache=True)
+def index_exits(g_exit, event, strata, order):
+    """Number event times per stratum walking rows sorted by (stratum, exit group).
+
+    Returns exit_pos (per row: last event time index <= its exit in its stratum, -1 if none),
+    event_group (time group of each event time) and block_end.
+    """
+    n = g_exit.size
+    exit_pos = np.full(n, -1, dtype=np.int64)
+    event_group = np.empty(n, dtype=np.int64)
+    event_stratum = np.empty(n, dtype=np.int64)
+    n_times = 0
+    k = 0
+    while k < n:
+        s = strata[order[k]]
+        block_start = n_times
+        while k < n and strata[order[k]] == s:  # one stratum
+            g = g_exit[order[k]]
+            run_end = k
+            has_event = False
+            while run_end < n and strata[order[run_end]] == s and g_exit[order[run_end]] == g:
+                has_event |= event[order[run_end]]
+                run_end += 1
+            if has_event:
+                event_group[n_times] = g
+                event_stratum[n_times] = s
+                n_times += 1
+            last = n_times - 1 if n_times > block_start else -1
+            for j in range(k, run_end):
+                exit_pos[order[j]] = last
+            k = run_end
+    block_end = np.empty(n_times, dtype=np.int64)
+    m = 0
+    while m < n_times:
+        e = m
+        while e < n_times and event_stratum[e] == event_stratum[m]:
+            e += 1
+        block_end[m:e] = e
+        m = e
+    return exit_pos, event_group[:n_times].copy(), event_stratum[:n_times].copy(), block_end
+
+
+@njit(cache=True)
+def index_entries(g_entry, strata, order, event_group, event_stratum):
+    """Per row: last event time index (in its stratum) at or before its entry, -1 if none.
+    Rows are walked sorted by (stratum, entry group)."""
+    n = g_entry.size
+    entry_pos = np.full(n, -1, dtype=np.int64)
+    n_times = event_group.size
+    m = 0  # first event time of the current stratum not yet passed
+    for r in order:
+        s = strata[r]
+        while m < n_times and event_stratum[m] < s:
+            m += 1
+        while m < n_times and event_stratum[m] == s and event_group[m] <= g_entry[r]:
+            m += 1
+        if m > 0 and event_stratum[m - 1] == s and event_group[m - 1] <= g_entry[r]:
+            entry_pos[r] = m - 1
+    return entry_pos
+
+
+@njit(cache=True)
+def column_moments(X):
+    """Column means, mean absolute deviations and Gram matrix of the centred columns."""
+    n, p = X.shape
+    mean = np.zeros(p)
+    for i in range(n):
+        for j in range(p):
+            mean[j] += X[i, j]
+    mean /= n
+    mad = np.zeros(p)
+    gram = np.zeros((p, p))
+    for i in range(n):
+        for j in range(p):
+            dj = X[i, j] - mean[j]
+            mad[j] += abs(dj)
+            for k in range(j + 1):
+                gram[j, k] += dj * (X[i, k] - mean[k])
+    for j in range(p):
+        for k in range(j):
+            gram[k, j] = gram[j, k]
+    return mean, mad / n, gram / n
+
+
+@njit(cache=True)
+def argsort_times(times):
+    """Stable argsort of non-negative float64 times: LSD radix sort on their bit patterns
+    (order-preserving for x >= 0), 11 bits a pass, skipping passes where all keys agree."""
+    n = times.size
+    keys = times.view(np.uint64).copy()
+    idx = np.arange(n)
+    keys2 = np.empty_like(keys)
+    idx2 = np.empty_like(idx)
+    counts = np.empty(2049, dtype=np.int64)
+    mask = np.uint64(0x7FF)
+    for shift in range(0, 64, 11):
+        sh = np.uint64(shift)
+        counts[:] = 0
+        for i in range(n):
+            counts[((keys[i] >> sh) & mask) + 1] += 1
+        if counts.max() == n:  # every key has the same digit: nothing to do
+            continue
+        for d in range(1, 2049):
+            counts[d] += counts[d - 1]
+        for i in range(n):
+            k = keys[i]
+            d = (k >> sh) & mask
+            j = counts[d]
+            keys2[j] = k
+            idx2[j] = idx[i]
+            counts[d] = j + 1
+        keys, keys2 = keys2, keys
+        idx, idx2 = idx2, idx
+    return idx
+
+
+@njit(cache=True)
+def stable_sort_by_code(order, codes, n_codes):
+    """Reorder ``order`` by codes[order] (0..n_codes-1), keeping the order within a code."""
+    counts = np.zeros(n_codes + 1, dtype=np.int64)
+    for r in order:
+        counts[codes[r] + 1] += 1
+    for c in range(1, n_codes + 1):
+        counts[c] += counts[c - 1]
+    out = np.empty_like(order)
+    for r in order:
+        out[counts[codes[r]]] = r
+        counts[codes[r]] += 1
+    return out
+
+
+@njit(cache=True, parallel=True)
+def gather_scaled(X, order, center, scale):
+    """(X[order] - center) / scale as a new C-contiguous matrix."""
+    n, p = order.size, X.shape[1]
+    out = np.empty((n, p))
+    for k in prange(n):
+        r = order[k]
+        for j in range(p):
+            out[k, j] = (X[r, j] - center[j]) / scale[j]
+    return out

@@ -62,10 +62,15 @@ def _solve(info: np.ndarray, score: np.ndarray) -> np.ndarray | None:
     return scipy.linalg.cho_solve(factor, score)
 
 
-def newton(model, beta0: np.ndarray, *, tol: float = 1e-9, max_iter: int = 50) -> NewtonState:
-    """Maximise ``model.evaluate`` by Newton-Raphson with step-halving (R's coxph loop)."""
+def newton(
+    model, beta0: np.ndarray, *, tol: float = 1e-9, max_iter: int = 50, start=None
+) -> NewtonState:
+    """Maximise ``model.evaluate`` by Newton-Raphson with step-halving (R's coxph loop).
+
+    ``start`` may give ``model.evaluate(beta0)`` when the caller already has it.
+    """
     beta = np.array(beta0, dtype=float)
-    loglik, score, info = model.evaluate(beta)
+    loglik, score, info = model.evaluate(beta) if start is None else start
     if not np.isfinite(loglik):
         raise ConvergenceError("the log-likelihood is not finite at the initial values")
     history = [loglik]
@@ -111,7 +116,6 @@ def fit_prepared(
         raise InputError(f"ties={ties!r}: use 'efron' (R's default) or 'breslow'")
     if on_failure not in ("raise", "warn"):
         raise InputError(f"on_failure={on_failure!r}: use 'raise' or 'warn'")
-    _check_design(data)
     model = CoxLikelihood(data, ties == "efron")
     p = data.X.shape[1]
     null = model.evaluate(np.zeros(p))
@@ -119,7 +123,8 @@ def fit_prepared(
     if beta0.size != p:
         raise InputError(f"init: {beta0.size} values for {p} coefficients")
     beta0 = beta0 * data.scale  # to the centred and scaled coordinates
-    state = newton(model, beta0, tol=tol, max_iter=max_iter)
+    start = null if init is None else None
+    state = newton(model, beta0, tol=tol, max_iter=max_iter, start=start)
     problems = []
     if not state.converged:
         problems.append(
@@ -143,27 +148,6 @@ def fit_prepared(
             raise ConvergenceError(message, state.history)
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
     return CoxResult.from_fit(data, model, state, cov_scaled, null, robust=robust)
-
-
-def _check_design(data: PreparedCox) -> None:
-    X = data.X
-    if X.shape[1] == 0:
-        raise InputError("X has no columns")
-    constant = np.flatnonzero(np.ptp(X, axis=0) == 0)
-    if constant.size:
-        names = [data.names[j] for j in constant]
-        raise InputError(f"X: column(s) {names} are constant; a Cox model cannot estimate them")
-    if X.shape[1] > 1:
-        gram = X.T @ X / X.shape[0]
-        _, r, piv = scipy.linalg.qr(gram, pivoting=True)
-        tol = np.abs(r[0, 0]) * 1e-10 * X.shape[1]
-        bad = piv[np.abs(np.diag(r)) <= tol]
-        if bad.size:
-            names = [data.names[j] for j in sorted(bad)]
-            raise InputError(
-                f"X: column(s) {names} are linear combinations of other columns (collinear); "
-                "drop them or recode the design"
-            )
 
 
 def _inverse(info: np.ndarray, names: list[str]) -> np.ndarray:

@@ -13,19 +13,26 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
 
 from ..errors import InputError
+from . import _kernels
 
 __all__ = ["PreparedCox", "prepare_cox"]
 
-#: R survival's default tolerance for merging near-tied times (sqrt of double epsilon).
+#: R survival's default tolerance for merging near-tied times (``aeqSurv``: sqrt of double eps).
 TIMEFIX_TOLERANCE = np.sqrt(np.finfo(float).eps)
 
 
 @dataclass(frozen=True)
 class PreparedCox:
-    """Validated, indexed Cox data (see `prepare_cox`). Arrays are read-only by convention."""
+    """Validated, indexed Cox data (see `prepare_cox`). Arrays are read-only by convention.
 
+    Rows are stored sorted by (stratum, exit time): ``order[k]`` is the caller's row at
+    position k. Public results map back to the caller's order.
+    """
+
+    order: np.ndarray  # (n,) int64 caller's row index of each stored row
     X: np.ndarray  # (n, p) centred and scaled covariates, C-contiguous
     names: list[str]
     center: np.ndarray  # (p,) column means subtracted
@@ -51,17 +58,27 @@ class PreparedCox:
         return self.X.shape[0]
 
     def with_weights(self, weights) -> PreparedCox:
-        """The same data with new case weights (e.g. bootstrap counts); no re-indexing."""
-        return replace(self, weights=_check_weights(weights, self.n))
+        """The same data with new case weights (caller's row order, e.g. bootstrap counts);
+        no re-indexing."""
+        return replace(self, weights=_check_weights(weights, self.n)[self.order])
 
     def with_X(self, X, names: list[str] | None = None) -> PreparedCox:
-        """The same rows with new covariates (same times, strata, weights)."""
-        Xc, names, center, scale = _prepare_X(X, self.n, names)
+        """The same rows with new covariates (caller's row order; same times and strata)."""
+        X, names = _as_2d(X, names)
+        if X.shape[0] != self.n:
+            raise InputError(f"X: has {X.shape[0]} rows, expected {self.n}")
+        Xc, names, center, scale = _prepare_X(X, self.order, names)
         return replace(self, X=Xc, names=names, center=center, scale=scale)
 
     def raw_X(self) -> np.ndarray:
-        """The covariates as given (undo centring and scaling)."""
+        """The covariates as given, in stored order (undo centring and scaling)."""
         return self.X * self.scale + self.center
+
+    def to_caller(self, values: np.ndarray) -> np.ndarray:
+        """Per-row values in stored order, returned in the caller's row order."""
+        out = np.empty_like(values)
+        out[self.order] = values
+        return out
 
 
 def _as_1d(values, name: str, n: int | None = None) -> np.ndarray:
@@ -100,7 +117,8 @@ def _check_weights(weights, n: int) -> np.ndarray:
     return np.ascontiguousarray(w)
 
 
-def _prepare_X(X, n: int | None, names: list[str] | None):
+def _as_2d(X, names: list[str] | None) -> tuple[np.ndarray, list[str]]:
+    """X as a float matrix with column names; non-numeric or non-finite values are errors."""
     if isinstance(X, pd.Series):
         X = X.to_frame()
     if isinstance(X, pd.DataFrame):
@@ -116,8 +134,6 @@ def _prepare_X(X, n: int | None, names: list[str] | None):
         X = X[:, None]
     if X.ndim != 2:
         raise InputError(f"X: expected a 2-D array, got shape {X.shape}")
-    if n is not None and X.shape[0] != n:
-        raise InputError(f"X: has {X.shape[0]} rows, expected {n}")
     names = [f"x{j}" for j in range(X.shape[1])] if names is None else list(names)
     if len(names) != X.shape[1]:
         raise InputError(f"names: {len(names)} names for {X.shape[1]} columns")
@@ -128,10 +144,30 @@ def _prepare_X(X, n: int | None, names: list[str] | None):
             f"X: column '{col}' has missing or infinite values in "
             f"{_first_rows(bad.any(axis=1))}; drop or impute them"
         )
-    center = X.mean(axis=0)
-    scale = np.abs(X - center).mean(axis=0)
-    scale[scale == 0] = 1.0
-    return np.ascontiguousarray((X - center) / scale), names, center, scale
+    return X, names
+
+
+def _prepare_X(X: np.ndarray, order: np.ndarray, names: list[str]):
+    """Rows in ``order``, centred and scaled (as R's agfit4 scales); check it is estimable."""
+    if X.shape[1] == 0:
+        raise InputError("X has no columns")
+    center, scale, gram = _kernels.column_moments(np.ascontiguousarray(X))
+    constant = scale == 0
+    if constant.any():
+        bad = [names[j] for j in np.flatnonzero(constant)]
+        raise InputError(f"X: column(s) {bad} are constant; a Cox model cannot estimate them")
+    if X.shape[1] > 1:
+        corr = gram / np.sqrt(np.outer(np.diag(gram), np.diag(gram)))
+        _, r, piv = scipy.linalg.qr(corr, pivoting=True)
+        tol = np.abs(r[0, 0]) * 1e-10 * X.shape[1]
+        dependent = piv[np.abs(np.diag(r)) <= tol]
+        if dependent.size:
+            bad = [names[j] for j in sorted(dependent)]
+            raise InputError(
+                f"X: column(s) {bad} are linear combinations of other columns (collinear); "
+                "drop them or recode the design"
+            )
+    return _kernels.gather_scaled(X, order, center, scale), names, center, scale
 
 
 def _codes(values, name: str, n: int) -> tuple[np.ndarray, list]:
@@ -142,19 +178,6 @@ def _codes(values, name: str, n: int) -> tuple[np.ndarray, list]:
         raise InputError(f"{name}: {_first_rows(arr.isna().to_numpy())} are missing")
     codes, labels = pd.factorize(arr, sort=True)
     return codes.astype(np.int64), list(labels)
-
-
-def timefix(times: np.ndarray, tolerance: float = TIMEFIX_TOLERANCE) -> np.ndarray:
-    """Merge near-tied times to the first of each run, as R survival's ``aeqSurv``."""
-    y = np.unique(times[np.isfinite(times)])
-    if y.size < 2:
-        return times
-    dy = np.diff(y)
-    tied = (dy <= tolerance) | (dy / np.mean(np.abs(y)) <= tolerance)
-    if not tied.any():
-        return times
-    cuts = y[np.concatenate([[True], ~tied])]
-    return cuts[np.searchsorted(cuts, times, side="right") - 1]
 
 
 def prepare_cox(
@@ -175,8 +198,8 @@ def prepare_cox(
     Times are merged within R's ``timefix`` tolerance when ``fix_ties`` (R's default), so that
     times computed in floating point (e.g. ``age + futime / 365.25``) tie as R ties them.
     """
-    Xc, names, center, scale = _prepare_X(X, None, names)
-    n = Xc.shape[0]
+    X, names = _as_2d(X, names)
+    n = X.shape[0]
     if n == 0:
         raise InputError("X: no rows")
     exit_ = _as_1d(time, "time", n)
@@ -205,17 +228,6 @@ def prepare_cox(
             f"time: {_first_rows(exit_ <= entry_)} exit at or before entry; every row needs "
             "entry < exit"
         )
-    if fix_ties:
-        if entry_ is None:
-            exit_ = timefix(exit_)
-        else:
-            both = timefix(np.concatenate([entry_, exit_]))
-            entry_, exit_ = both[:n], both[n:]
-            if (exit_ <= entry_).any():
-                raise InputError(
-                    f"time: {_first_rows(exit_ <= entry_)} have entry and exit within R's "
-                    "timefix tolerance (an interval of effective length 0)"
-                )
     w = _check_weights(weights, n)
     off = np.zeros(n) if offset is None else _as_1d(offset, "offset", n)
     _check_finite(off, "offset")
@@ -224,57 +236,59 @@ def prepare_cox(
     else:
         s_codes, s_labels = _codes(strata, "strata", n)
     cl = None if cluster is None else _codes(cluster, "cluster", n)[0]
-    index = _index_risk_sets(exit_, entry_, ev, s_codes, len(s_labels))
+
+    # Sort once by (stratum, exit); number time groups and event times by walking that order.
+    # Near-tied times are merged as R's timefix (aeqSurv) merges them when fix_ties.
+    tolerance = TIMEFIX_TOLERANCE if fix_ties else 0.0
+    order = _kernels.argsort_times(exit_ + 0.0)  # + 0.0 turns -0.0 into 0.0
+    if entry_ is None:
+        g_exit, _, group_time = _kernels.time_groups(exit_, order, exit_[:0], order[:0], tolerance)
+    else:
+        by_entry = _kernels.argsort_times(entry_ + 0.0)
+        g_exit, g_entry, group_time = _kernels.time_groups(
+            exit_, order, entry_, by_entry, tolerance
+        )
+        if (g_exit <= g_entry).any():
+            raise InputError(
+                f"time: {_first_rows(g_exit <= g_entry)} have entry and exit within R's timefix "
+                "tolerance (an interval of effective length 0)"
+            )
+    n_strata = len(s_labels)
+    if n_strata > 1:
+        order = _kernels.stable_sort_by_code(order, s_codes, n_strata)
+    exit_pos, event_group, event_stratum, block_end = _kernels.index_exits(
+        g_exit, ev, s_codes, order
+    )
+    entry_pos = np.full(n, -1, dtype=np.int64)
+    if entry_ is not None:
+        if n_strata > 1:
+            by_entry = _kernels.stable_sort_by_code(by_entry, s_codes, n_strata)
+        entry_pos = _kernels.index_entries(g_entry, s_codes, by_entry, event_group, event_stratum)
+    exit_pos[exit_pos <= entry_pos] = -1  # at risk at no event time
+
+    Xs, names, center, scale = _prepare_X(X, order, names)
+    event_sorted = ev[order]
+    death_rows = np.flatnonzero(event_sorted)  # grouped by event time: rows are exit-sorted
+    counts = np.bincount(exit_pos[order][death_rows], minlength=event_group.size)
     return PreparedCox(
-        X=Xc,
+        order=order,
+        X=Xs,
         names=names,
         center=center,
         scale=scale,
-        weights=w,
-        offset=off,
-        event=ev,
-        entry=entry_,
-        exit=exit_,
-        strata=s_codes,
+        weights=w[order],
+        offset=off[order],
+        event=event_sorted,
+        entry=None if entry_ is None else group_time[g_entry][order],
+        exit=group_time[g_exit][order],
+        strata=s_codes[order],
         strata_labels=s_labels,
-        cluster=cl,
-        **index,
+        cluster=None if cl is None else cl[order],
+        exit_pos=exit_pos[order],
+        entry_pos=entry_pos[order],
+        death_ptr=np.concatenate([[0], np.cumsum(counts)]),
+        death_rows=death_rows,
+        block_end=block_end,
+        event_times=group_time[event_group],
+        event_strata=event_stratum,
     )
-
-
-def _index_risk_sets(exit_, entry_, event, strata, n_strata) -> dict:
-    """Number the event times stratum by stratum and place every row among them."""
-    n = exit_.size
-    exit_pos = np.full(n, -1, dtype=np.int64)
-    entry_pos = np.full(n, -1, dtype=np.int64)
-    times, time_strata, block_end = [], [], []
-    start = 0
-    for s in range(n_strata):
-        rows = np.flatnonzero(strata == s) if n_strata > 1 else np.arange(n)
-        t = np.unique(exit_[rows][event[rows]])
-        if t.size:
-            pos = np.searchsorted(t, exit_[rows], side="right") - 1
-            exit_pos[rows] = np.where(pos >= 0, pos + start, -1)
-            if entry_ is not None:
-                pos = np.searchsorted(t, entry_[rows], side="right") - 1
-                entry_pos[rows] = np.where(pos >= 0, pos + start, -1)
-        times.append(t)
-        time_strata.append(np.full(t.size, s, dtype=np.int64))
-        block_end.append(np.full(t.size, start + t.size, dtype=np.int64))
-        start += t.size
-    # a row is at risk at no event time when its interval holds none
-    exit_pos[exit_pos <= entry_pos] = -1
-    deaths = np.flatnonzero(event)
-    order = np.argsort(exit_pos[deaths], kind="stable")
-    death_rows = deaths[order]
-    counts = np.bincount(exit_pos[death_rows], minlength=start)
-    death_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return {
-        "exit_pos": exit_pos,
-        "entry_pos": entry_pos,
-        "death_ptr": death_ptr,
-        "death_rows": death_rows.astype(np.int64),
-        "block_end": np.concatenate(block_end),
-        "event_times": np.concatenate(times),
-        "event_strata": np.concatenate(time_strata),
-    }

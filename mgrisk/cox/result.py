@@ -157,9 +157,10 @@ class CoxResult:
 
     @property
     def linear_predictors(self) -> np.ndarray:
-        """x beta - means beta (+ offset), as R's ``fit$linear.predictors``."""
+        """x beta - means beta (+ offset), as R's ``fit$linear.predictors`` (caller's row order)."""
         b = self.coef.to_numpy()
-        return self.data.raw_X() @ b - self.means.to_numpy() @ b + self.data.offset
+        lp = self.data.raw_X() @ b - self.means.to_numpy() @ b + self.data.offset
+        return self.data.to_caller(lp)
 
     @cached_property
     def baseline_hazard(self) -> pd.DataFrame:
