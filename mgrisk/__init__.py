@@ -1,5 +1,6 @@
 """mgrisk: dose-response and U-curve risk modelling in cohort data."""
 
+from .cox import CoxResult, fit_cox, prepare_cox
 from .errors import ConvergenceError, ConvergenceWarning, InputError, MgriskError, SplineWarning
 from .splines import RCSTransformer, rcs, rcs_basis, rcs_column_names, rcs_knots, rcs_restate
 
@@ -8,10 +9,13 @@ __version__ = "0.1.0"
 __all__ = [
     "ConvergenceError",
     "ConvergenceWarning",
+    "CoxResult",
     "InputError",
     "MgriskError",
     "RCSTransformer",
     "SplineWarning",
+    "fit_cox",
+    "prepare_cox",
     "rcs",
     "rcs_basis",
     "rcs_column_names",
