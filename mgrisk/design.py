@@ -28,11 +28,26 @@ class Design:
     info: patsy.DesignInfo
     terms: dict[str, list[int]]
     nonlinear: dict[str, list[int]]
+    column_order: list[int] | None = None  # patsy's columns as reordered by `first`
+
+    def first(self, term: str) -> Design:
+        """The same design with ``term``'s columns moved to the front (rms's order)."""
+        cols = self.terms[term]
+        order = cols + [c for c in range(self.matrix.shape[1]) if c not in cols]
+        new_pos = {old: new for new, old in enumerate(order)}
+
+        def moved(mapping):
+            return {k: [new_pos[c] for c in v] for k, v in mapping.items()}
+
+        terms = {term: moved(self.terms)[term]} | moved(self.terms)
+        return Design(self.matrix.iloc[:, order], self.info, terms, moved(self.nonlinear), order)
 
     def build(self, data: pd.DataFrame) -> pd.DataFrame:
         """The same columns (same knots, same coding) for new data."""
         (m,) = patsy.build_design_matrices([self.info], data, return_type="dataframe")
         m = m.drop(columns="Intercept")
+        if self.column_order is not None:
+            m = m.iloc[:, self.column_order]
         m.columns = self.matrix.columns
         return m
 

@@ -1,0 +1,195 @@
+"""Validate a cohort DataFrame once: named columns, numeric values, counted missing rows.
+
+Every public analysis calls `check_cohort` first, so that bad input fails with a message that
+names the column, the first offending row and the fix, and rows dropped for missing values are
+counted (never silently lost).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import patsy
+
+from .errors import InputError
+
+__all__ = ["CohortData", "check_cohort", "formula_columns"]
+
+
+@dataclass(frozen=True)
+class CohortData:
+    """Complete cases of the columns an analysis uses, with what was dropped and why."""
+
+    frame: pd.DataFrame
+    n_input: int
+    dropped: dict[str, int] = field(default_factory=dict)  # column -> rows missing there
+    event_counts: dict[int, int] = field(default_factory=dict)  # event code -> rows
+
+    @property
+    def n_dropped(self) -> int:
+        return self.n_input - len(self.frame)
+
+
+def formula_columns(formula: str | None, data: pd.DataFrame) -> list[str]:
+    """The data columns a patsy formula refers to (names that are not columns are ignored)."""
+    if not formula:
+        return []
+    try:
+        desc = patsy.ModelDesc.from_formula(formula)
+    except patsy.PatsyError as exc:
+        raise InputError(f"adjust formula {formula!r} cannot be parsed: {exc}") from None
+    names: list[str] = []
+    for term in desc.rhs_termlist:
+        for factor in term.factors:
+            for node in ast.walk(ast.parse(factor.code, mode="eval")):
+                if isinstance(node, ast.Name) and node.id in data.columns and node.id not in names:
+                    names.append(node.id)
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Q":
+                    arg = node.args[0]
+                    if isinstance(arg, ast.Constant) and arg.value in data.columns:
+                        names.append(arg.value)
+    return names
+
+
+def _numeric(data: pd.DataFrame, column: str) -> pd.Series:
+    values = data[column]
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(float)
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float)
+    converted = pd.to_numeric(values, errors="coerce")
+    bad = converted.isna() & values.notna() & (values.astype(str).str.strip() != "")
+    if bad.any():
+        first = bad.to_numpy().nonzero()[0][0]
+        value = values.iloc[first]
+        hint = "use a decimal point" if "," in str(value) else "fix or remove these values"
+        raise InputError(
+            f"column '{column}': {int(bad.sum())} non-numeric value(s), first at row "
+            f"{data.index[first]} ({value!r}): {hint}"
+        )
+    return converted.astype(float)
+
+
+def check_cohort(
+    data,
+    *,
+    exposure: str,
+    time: str,
+    event: str,
+    entry: str | None = None,
+    adjust: str | None = None,
+    strata: str | None = None,
+    weights: str | None = None,
+    cluster: str | None = None,
+    cause: int = 1,
+    missing: str = "drop",
+) -> CohortData:
+    """Check the columns an analysis uses and keep the complete cases.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+    exposure, time, event, entry, strata, weights, cluster : str
+        Column names (``entry``: age at entry with age as the time scale).
+    adjust : str, optional
+        patsy formula of the adjustment covariates; the columns it names are checked too.
+    cause : int
+        Event code of interest; other positive codes are competing events.
+    missing : {"drop", "raise"}
+        Drop rows with a missing value in a used column (counted), or raise.
+
+    Returns
+    -------
+    CohortData
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if missing not in ("drop", "raise"):
+        raise InputError(f"missing={missing!r}: use 'drop' or 'raise'")
+    roles = {
+        "exposure": exposure,
+        "time": time,
+        "event": event,
+        "entry": entry,
+        "strata": strata,
+        "weights": weights,
+        "cluster": cluster,
+    }
+    for role, column in roles.items():
+        if column is not None and column not in data.columns:
+            available = ", ".join(map(str, data.columns[:30]))
+            raise InputError(f"{role} column '{column}' not found; available columns: {available}")
+    numeric_cols = [c for c in (exposure, time, event, entry, weights) if c is not None]
+    used = list(
+        dict.fromkeys(
+            numeric_cols + formula_columns(adjust, data) + [c for c in (strata, cluster) if c]
+        )
+    )
+    frame = data[used].copy()
+    for column in numeric_cols:
+        frame[column] = _numeric(data, column)
+    for column in numeric_cols:
+        if np.isinf(frame[column]).any():
+            row = frame.index[np.isinf(frame[column].to_numpy()).nonzero()[0][0]]
+            raise InputError(f"column '{column}': infinite value at row {row}; fix or remove it")
+    na = frame.isna()
+    dropped = {c: int(na[c].sum()) for c in used if na[c].any()}
+    if dropped and missing == "raise":
+        column = next(iter(dropped))
+        row = frame.index[na[column].to_numpy().nonzero()[0][0]]
+        raise InputError(
+            f"column '{column}': {dropped[column]} missing value(s), first at row {row}; "
+            "drop or impute them (or use missing='drop')"
+        )
+    complete = frame[~na.any(axis=1)]
+    if complete.empty:
+        raise InputError(f"no complete rows: every row misses a value in {sorted(dropped)}")
+    _check_event(complete, event, cause)
+    _check_times(complete, time, entry)
+    if weights is not None and (complete[weights] < 0).any():
+        row = complete.index[(complete[weights] < 0).to_numpy().nonzero()[0][0]]
+        raise InputError(f"column '{weights}': negative weight at row {row}; weights must be >= 0")
+    codes = complete[event].astype(int).value_counts().sort_index()
+    return CohortData(complete, len(data), dropped, {int(k): int(v) for k, v in codes.items()})
+
+
+def _check_event(frame: pd.DataFrame, event: str, cause: int) -> None:
+    codes = frame[event].to_numpy()
+    bad = (codes < 0) | (codes != np.round(codes))
+    if bad.any():
+        row = frame.index[bad.nonzero()[0][0]]
+        raise InputError(
+            f"column '{event}': value {codes[bad][0]!r} at row {row} is not an event code; use "
+            "0 for censored and 1, 2, ... for causes"
+        )
+    if not (codes == cause).any():
+        present = sorted(set(codes.astype(int).tolist()))
+        raise InputError(
+            f"column '{event}': no events with code {cause} (codes present: {present}); "
+            "set cause= to the event of interest"
+        )
+
+
+def _check_times(frame: pd.DataFrame, time: str, entry: str | None) -> None:
+    exit_ = frame[time].to_numpy()
+    if entry is None:
+        bad = exit_ <= 0
+        if bad.any():
+            row = frame.index[bad.nonzero()[0][0]]
+            raise InputError(
+                f"column '{time}': {int(bad.sum())} row(s) with zero or negative follow-up, "
+                f"first at row {row} ({exit_[bad][0]!r}); follow-up must be > 0"
+            )
+        return
+    start = frame[entry].to_numpy()
+    bad = exit_ <= start
+    if bad.any():
+        row = frame.index[bad.nonzero()[0][0]]
+        raise InputError(
+            f"columns '{entry}'/'{time}': {int(bad.sum())} row(s) exit at or before entry, first "
+            f"at row {row} (entry {start[bad][0]!r}, exit {exit_[bad][0]!r}); every row needs "
+            "entry < exit"
+        )

@@ -1,0 +1,127 @@
+"""Quantile-category table (the Rotterdam table): counts, rates, HRs vs a reference category.
+
+Cut-points are R's ``quantile(x, type = 7)`` (numpy's default) and categories follow R's
+``cut(x, breaks, include.lowest = TRUE)``: intervals are closed on the right, (a, b], and the
+first is closed on both ends, [a, b].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import InputError
+
+__all__ = ["QuantileTable", "quantile_categories", "quantile_table"]
+
+CONVENTION = (
+    "cut-points: quantile(type = 7); intervals closed on the right, (a, b], the first [a, b] "
+    "(R's cut(include.lowest = TRUE))"
+)
+
+
+@dataclass(frozen=True)
+class QuantileTable:
+    """The table, the p for trend and the conventions used."""
+
+    table: pd.DataFrame
+    p_trend: float
+    reference: str
+    convention: str = CONVENTION
+
+    def __str__(self) -> str:
+        cols = [
+            "interval",
+            "n",
+            "events",
+            "person_years",
+            "rate_per_1000py",
+            "hr",
+            "lower",
+            "upper",
+        ]
+        body = self.table[cols].to_string(float_format=lambda v: f"{v:.3g}")
+        trend = f"reference: {self.reference}; p for trend = {self.p_trend:.3g}"
+        return f"{body}\n{trend}\n{self.convention}"
+
+
+def quantile_categories(x: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """Category (0..q-1) of each value and the q + 1 cut-points."""
+    if q < 2:
+        raise InputError(f"q={q}: need at least 2 categories")
+    breaks = np.quantile(x, np.linspace(0, 1, q + 1))
+    if np.unique(breaks).size < breaks.size:
+        raise InputError(
+            f"the {q} quantile categories are not distinct (cut-points {np.round(breaks, 4)}); "
+            "the exposure has too many ties: use fewer categories"
+        )
+    return np.searchsorted(breaks[1:-1], x, side="left"), breaks
+
+
+def _interval(k: int, breaks: np.ndarray) -> str:
+    left = "[" if k == 0 else "("
+    return f"{left}{breaks[k]:.4g}, {breaks[k + 1]:.4g}]"
+
+
+def quantile_table(
+    x: np.ndarray,
+    event: np.ndarray,
+    person_time: np.ndarray,
+    fit: Callable[[np.ndarray, list[str]], object],
+    *,
+    q: int = 5,
+    ref: str | int = "middle",
+    level: float = 0.95,
+) -> QuantileTable:
+    """Counts, incidence rates and HRs by quantile category of the exposure.
+
+    Parameters
+    ----------
+    x : exposure values; event : 1 for the event of interest; person_time : years at risk.
+    fit : callable(columns, names) -> CoxResult
+        Fits the Cox model with these exposure columns plus the analysis' adjustment.
+    q : number of categories. ref : "middle" (category ceil(q/2), e.g. Q3 of 5) or 1..q.
+    """
+    cat, breaks = quantile_categories(x, q)
+    ref_k = (q + 1) // 2 - 1 if ref == "middle" else int(ref) - 1
+    if not 0 <= ref_k < q:
+        raise InputError(f"ref={ref!r}: use 'middle' or a category number from 1 to {q}")
+    labels = [f"Q{k + 1}" for k in range(q)]
+    others = [k for k in range(q) if k != ref_k]
+    dummies = np.column_stack([(cat == k).astype(float) for k in others])
+    result = fit(dummies, [labels[k] for k in others])
+    z = stats.norm.ppf(0.5 + level / 2)
+    b = dict(zip(others, result.coef.to_numpy()[: len(others)], strict=True))
+    se = dict(zip(others, result.se.to_numpy()[: len(others)], strict=True))
+    rows = []
+    for k in range(q):
+        inside = cat == k
+        py = float(person_time[inside].sum())
+        ev = int(event[inside].sum())
+        bk, sk = b.get(k, 0.0), se.get(k, np.nan)
+        rows.append(
+            {
+                "category": labels[k],
+                "interval": _interval(k, breaks),
+                "lower_bound": breaks[k],
+                "upper_bound": breaks[k + 1],
+                "n": int(inside.sum()),
+                "events": ev,
+                "person_years": py,
+                "rate_per_1000py": 1000 * ev / py if py > 0 else np.nan,
+                "hr": float(np.exp(bk)),
+                "lower": float(np.exp(bk - z * sk)) if k != ref_k else 1.0,
+                "upper": float(np.exp(bk + z * sk)) if k != ref_k else 1.0,
+                "p": float(2 * stats.norm.sf(abs(bk / sk))) if k != ref_k else np.nan,
+            }
+        )
+    medians = np.array([np.median(x[cat == k]) for k in range(q)])
+    trend = fit(medians[cat][:, None], ["trend"])
+    t = trend.coef.iloc[0] / trend.se.iloc[0]
+    return QuantileTable(
+        pd.DataFrame(rows).set_index("category"), float(2 * stats.norm.sf(abs(t))), labels[ref_k]
+    )
