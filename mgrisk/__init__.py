@@ -1,6 +1,7 @@
 """mgrisk: dose-response and U-curve risk modelling in cohort data."""
 
 from .cox import CoxResult, fit_cox, prepare_cox
+from .doseresponse import DoseResponse, fit_dose_response
 from .errors import ConvergenceError, ConvergenceWarning, InputError, MgriskError, SplineWarning
 from .splines import RCSTransformer, rcs, rcs_basis, rcs_column_names, rcs_knots, rcs_restate
 
@@ -10,11 +11,13 @@ __all__ = [
     "ConvergenceError",
     "ConvergenceWarning",
     "CoxResult",
+    "DoseResponse",
     "InputError",
     "MgriskError",
     "RCSTransformer",
     "SplineWarning",
     "fit_cox",
+    "fit_dose_response",
     "prepare_cox",
     "rcs",
     "rcs_basis",
