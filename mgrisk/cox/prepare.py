@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 
 from ..errors import InputError
 from . import _kernels
@@ -158,14 +157,12 @@ def _prepare_X(X: np.ndarray, order: np.ndarray, names: list[str]):
         raise InputError(f"X: column(s) {bad} are constant; a Cox model cannot estimate them")
     if X.shape[1] > 1:
         corr = gram / np.sqrt(np.outer(np.diag(gram), np.diag(gram)))
-        _, r, piv = scipy.linalg.qr(corr, pivoting=True)
-        tol = np.abs(r[0, 0]) * 1e-10 * X.shape[1]
-        dependent = piv[np.abs(np.diag(r)) <= tol]
-        if dependent.size:
-            bad = [names[j] for j in sorted(dependent)]
+        values, vectors = np.linalg.eigh(corr)
+        for k in np.flatnonzero(values <= 1e-10 * X.shape[1]):
+            involved = [names[j] for j in np.flatnonzero(np.abs(vectors[:, k]) > 1e-6)]
             raise InputError(
-                f"X: column(s) {bad} are linear combinations of other columns (collinear); "
-                "drop them or recode the design"
+                f"X: columns {involved} are collinear (a linear combination of them is "
+                "constant); drop one of them or recode the design"
             )
     return _kernels.gather_scaled(X, order, center, scale), names, center, scale
 
