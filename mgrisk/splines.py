@@ -276,9 +276,10 @@ def rcs_restate(coef, knots, *, intercept: float = 0.0) -> RestatedSpline:
         raise InputError(f"coef has {b.size} values; {k} knots need {k - 1}")
     g = b[1:] / (t[-1] - t[0]) ** 2
     tk, tk1 = t[-1], t[-2]
-    g_k = np.sum(g * (t[:-2] - tk)) / (tk - tk1)
-    g_k1 = np.sum(g * (t[:-2] - tk1)) / (tk1 - tk)
-    cubic = np.concatenate([g, [g_k1, g_k]])
+    # coefficients of (x - t_{k-1})^3_+ and (x - t_k)^3_+ (Hmisc's "coefk" and "coefk1")
+    at_k1 = np.sum(g * (t[:-2] - tk)) / (tk - tk1)
+    at_k = np.sum(g * (t[:-2] - tk1)) / (tk1 - tk)
+    cubic = np.concatenate([g, [at_k1, at_k]])
     bounds = np.concatenate([[-np.inf], t, [np.inf]])
     rows = []
     for i in range(k + 1):
