@@ -8,6 +8,7 @@ replicates over a process pool, with a progress bar; results are put back in rep
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -127,7 +128,9 @@ def bootstrap_fits(
         results = (_run_chunk(seed, c) for c in chunks)
         _collect(results, coef, cov, bar)
     else:
-        with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=args) as pool:
+        # spawn, not fork: forking after numba's worker threads started is unsafe
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(jobs, context, initializer=_init_worker, initargs=args) as pool:
             _collect(pool.map(_run_chunk, [seed] * len(chunks), chunks), coef, cov, bar)
     bar.close()
     return BootstrapFits(coef, cov, seed)

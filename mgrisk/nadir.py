@@ -70,6 +70,21 @@ def _z(level: float) -> float:
     return float(stats.norm.ppf(0.5 + level / 2))
 
 
+def _quadratic_roots(a: float, b: float, c: float) -> list[float]:
+    """Real roots of a x^2 + b x + c (scaled, and stable against cancellation)."""
+    scale = max(abs(a), abs(b), abs(c))
+    if scale == 0:
+        return []
+    a, b, c = a / scale, b / scale, c / scale
+    if abs(a) < 1e-14:
+        return [-c / b] if b else []
+    disc = b * b - 4 * a * c
+    if disc < 0:
+        return []
+    q = -0.5 * (b + np.copysign(np.sqrt(disc), b))
+    return [q / a] + ([c / q] if q else [])
+
+
 def spline_minimum(coef, knots, lo: float, hi: float) -> tuple[float, bool]:
     """Where f(x) = rcs_basis(x, knots) @ coef is lowest on [lo, hi]; and whether inside.
 
@@ -82,9 +97,9 @@ def spline_minimum(coef, knots, lo: float, hi: float) -> tuple[float, bool]:
         if a >= b:
             continue
         # f'(x) = c1 + 2 c2 x + 3 c3 x^2 on this piece
-        for r in np.roots([3 * row.c3, 2 * row.c2, row.c1]) if (row.c3 or row.c2) else []:
-            if abs(r.imag) < 1e-12 and a <= r.real <= b and 2 * row.c2 + 6 * row.c3 * r.real > 0:
-                candidates.append(float(r.real))
+        for r in _quadratic_roots(3 * row.c3, 2 * row.c2, row.c1):
+            if a <= r <= b and 2 * row.c2 + 6 * row.c3 * r > 0:
+                candidates.append(float(r))
     candidates = np.array(candidates)
     values = rcs_basis(candidates, knots) @ np.asarray(coef, dtype=float)
     best = int(np.argmin(values))

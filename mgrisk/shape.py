@@ -112,10 +112,11 @@ def two_lines(
     if region.size == 0:
         region = np.array([extreme])
 
+    edge_lo, edge_hi = np.quantile(x, [0.05, 0.95])  # each line keeps >= 5 % of the data
+
     def at(xc: float):
-        below = x < xc
-        if below.all() or not below.any():
-            return None
+        below = x < min(max(xc, edge_lo), edge_hi)
+        xc = min(max(xc, edge_lo), edge_hi)
         cols = np.column_stack(
             [np.where(below, x - xc, 0.0), np.where(below, 0.0, x - xc), (~below).astype(float)]
         )
@@ -123,12 +124,10 @@ def two_lines(
         return b[:2], se[:2]
 
     first = at(float(np.median(region)))
-    if first is None:
-        return {"breakpoint": float(np.median(region)), "note": "no data on one side"}
     z1, z2 = np.abs(first[0] / first[1])
     xc = float(np.quantile(region, z2 / (z1 + z2))) if z1 + z2 > 0 else float(np.median(region))
-    fit = at(xc) or first
-    b, se = fit
+    xc = float(np.clip(xc, edge_lo, edge_hi))
+    b, se = at(xc)
     p = 2 * stats.norm.sf(np.abs(b / se))
     return {
         "breakpoint": xc,

@@ -15,8 +15,10 @@ def gompertz_cohort(
     lam=1e-5,
     alpha=0.1,
     follow_up=(2.0, 15.0),
+    log_hr=None,
 ):
-    """Age-scale cohort with delayed entry: log HR = curvature (mg - nadir)^2 + sex_log_hr sex.
+    """Age-scale cohort with delayed entry: log HR = curvature (mg - nadir)^2 + sex_log_hr sex
+    (or ``log_hr(mg)`` in place of the quadratic).
 
     Event times by inversion of the Gompertz cumulative hazard conditional on entry
     (Bender et al. 2005); administrative censoring after a uniform follow-up.
@@ -25,7 +27,8 @@ def gompertz_cohort(
     mg = rng.normal(0.84, 0.065, n)
     age0 = rng.uniform(55, 80, n)
     sex = rng.integers(0, 2, n)
-    eta = curvature * (mg - nadir) ** 2 + sex_log_hr * sex
+    effect = curvature * (mg - nadir) ** 2 if log_hr is None else log_hr(mg)
+    eta = effect + sex_log_hr * sex
     t = np.log(np.exp(alpha * age0) - alpha * np.log(rng.random(n)) / (lam * np.exp(eta))) / alpha
     censor = age0 + rng.uniform(*follow_up, n)
     return pd.DataFrame(

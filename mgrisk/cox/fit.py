@@ -89,7 +89,12 @@ def newton(
         if not np.isfinite(new_ll) or new_ll < loglik - 1e-12 * abs(loglik):
             halving += 1
             if halving > 30:
-                break
+                raise ConvergenceError(
+                    f"step-halving failed at iteration {it}: the log-likelihood does not "
+                    "increase along the Newton direction (numerical trouble, or coefficients "
+                    "running to infinity)",
+                    history,
+                )
             step = step / 2  # step-halving: try half of the last step from the best point
             continue
         converged = abs(1 - loglik / new_ll) <= tol and halving == 0
