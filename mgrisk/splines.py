@@ -197,21 +197,20 @@ def rcs_basis(x, knots, *, deriv: int = 0) -> np.ndarray:
     t = _validate_knots(knots)
     x = np.asarray(x, dtype=float).ravel()
     k = t.size
-    scale = (t[-1] - t[0]) ** 2
+    kd = (t[-1] - t[0]) ** (2 / 3)  # Hmisc's norm = 2, in its own order of operations
     tk, tk1 = t[-1], t[-2]
 
-    def cube(z):  # d^deriv/dx^deriv of max(z, 0)^3, z = x - knot
-        zp = np.maximum(z, 0.0)
-        return (zp**3, 3 * zp**2, 6 * zp)[deriv]
+    def cube(knot):  # d^deriv/dx^deriv of max((x - knot) / kd, 0)^3
+        zp = np.maximum((x - knot) / kd, 0.0)
+        return (zp**3, 3 * zp**2 / kd, 6 * zp / kd**2)[deriv]
 
     out = np.empty((x.size, k - 1))
     out[:, 0] = (x, np.ones_like(x), np.zeros_like(x))[deriv]
     out[np.isnan(x), 0] = np.nan
     for j in range(k - 2):
-        out[:, j + 1] = (
-            cube(x - t[j])
-            + ((tk1 - t[j]) * cube(x - tk) - (tk - t[j]) * cube(x - tk1)) / (tk - tk1)
-        ) / scale
+        out[:, j + 1] = cube(t[j]) + ((tk1 - t[j]) * cube(tk) - (tk - t[j]) * cube(tk1)) / (
+            tk - tk1
+        )
     return out
 
 
@@ -352,6 +351,8 @@ class RCSTransformer(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=float)
+        if self.knots is None and X.shape[0] < 6:
+            raise InputError(f"n_samples = {X.shape[0]}: at least 6 rows are needed to place knots")
         if self.knots is None:
             self.knots_ = [rcs_knots(X[:, j], self.n_knots) for j in range(X.shape[1])]
         else:
