@@ -18,6 +18,7 @@ from scipy import stats
 
 from .bootstrap import BootstrapFits, bootstrap_fits
 from .cox import CoxResult, Test, fit_prepared, prepare_cox
+from .cox.fit import default_robust
 from .data import CohortData, check_cohort
 from .design import Design, design_matrix
 from .errors import InputError
@@ -60,6 +61,13 @@ class Settings:
     unit: str
 
 
+def _robust(robust, frame, weights, cluster) -> bool:
+    if robust is not None:
+        return bool(robust)
+    w = np.ones(len(frame)) if weights is None else frame[weights].to_numpy(dtype=float)
+    return default_robust(w, cluster)
+
+
 def _spline_term(exposure: str, knots) -> str:
     return f"rcs({exposure}, knots=[{', '.join(repr(float(k)) for k in knots)}])"
 
@@ -79,7 +87,7 @@ def fit_dose_response(
     cluster: str | None = None,
     ties: str = "efron",
     reference: str | float = "median",
-    robust: bool = False,
+    robust: bool | None = None,
     missing: str = "drop",
     unit: str = "mmol/L",
 ) -> DoseResponse:
@@ -106,8 +114,9 @@ def fit_dose_response(
     ties : {"efron", "breslow"}
     reference : "median", "nadir" or float
         Default reference of `hr_curve` (rms uses the median).
-    robust : bool
-        Use the robust (sandwich) variance for every test and CI.
+    robust : bool, optional
+        Use the robust (sandwich) variance for every test and CI. Default as R's coxph: robust
+        with a ``cluster`` or non-integer weights.
     missing : {"drop", "raise"}
         Rows with missing values in used columns are dropped and counted, or an error.
     unit : str

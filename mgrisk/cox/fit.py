@@ -165,6 +165,11 @@ def _inverse(info: np.ndarray, names: list[str]) -> np.ndarray:
         ) from None
 
 
+def default_robust(weights: np.ndarray, cluster) -> bool:
+    """R coxph's default: robust variance with a cluster or with non-integer weights."""
+    return cluster is not None or bool(np.any(weights != np.floor(weights)))
+
+
 def fit_cox(
     X,
     time,
@@ -174,7 +179,7 @@ def fit_cox(
     strata=None,
     weights=None,
     ties: str = "efron",
-    robust: bool = False,
+    robust: bool | None = None,
     cluster=None,
     offset=None,
     init=None,
@@ -201,10 +206,11 @@ def fit_cox(
     weights : array-like, optional
         Case weights (>= 0, need not be integers).
     ties : {"efron", "breslow"}
-    robust : bool
-        Also compute the robust (sandwich) variance, grouped by ``cluster`` when given.
+    robust : bool, optional
+        Use the robust (sandwich) variance, grouped by ``cluster`` when given. Default, as R's
+        coxph: robust when ``cluster`` is given or any weight is not an integer.
     cluster : array-like, optional
-        Person (or cluster) identifier; implies ``robust=True``.
+        Person (or cluster) identifier for the robust variance.
     offset : array-like, optional
         Fixed part of the linear predictor.
     init : array-like, optional
@@ -240,7 +246,8 @@ def fit_cox(
         offset=offset,
         cluster=cluster,
     )
-    robust = robust or cluster is not None
+    if robust is None:
+        robust = default_robust(data.weights, cluster)
     return fit_prepared(
         data,
         ties=ties,

@@ -150,10 +150,14 @@ class CoxResult:
 
     @cached_property
     def means(self) -> pd.Series:
-        """Centring used for `linear_predictors`: column means, 0 for 0/1 (and -1) columns (R)."""
+        """Centring of `linear_predictors`, as R: 0 for columns holding only -1/0/1; otherwise
+        weighted column means for right-censored data (coxph.fit) and plain column means for
+        (entry, exit] data (agreg.fit)."""
         X = self.data.raw_X()
         zero_one = np.all(np.isin(np.round(X, 12), (-1.0, 0.0, 1.0)), axis=0)
-        return pd.Series(np.where(zero_one, 0.0, self.data.center), index=self.names)
+        w = self.data.weights
+        means = X.mean(axis=0) if self.data.entry is not None else w @ X / w.sum()
+        return pd.Series(np.where(zero_one, 0.0, means), index=self.names)
 
     @property
     def linear_predictors(self) -> np.ndarray:
