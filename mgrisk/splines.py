@@ -188,9 +188,9 @@ def rcs_basis(x, knots, *, deriv: int = 0) -> np.ndarray:
 
     Examples
     --------
-    >>> rcs_basis([0.5, 1.5], [0.0, 1.0, 2.0]).round(4)
-    array([[0.5   , 0.0312],
-           [1.5   , 0.7812]])
+    >>> rcs_basis([0.5, 1.5], [0.0, 1.0, 2.0]).round(3)
+    array([[0.5  , 0.031],
+           [1.5  , 0.781]])
     """
     if deriv not in (0, 1, 2):
         raise InputError(f"deriv={deriv}: only 0, 1 or 2 is available")
