@@ -3,6 +3,8 @@
 from .cox import CoxResult, fit_cox, prepare_cox
 from .doseresponse import DoseResponse, fit_dose_response
 from .errors import ConvergenceError, ConvergenceWarning, InputError, MgriskError, SplineWarning
+from .scenario import Scenario, load_scenario
+from .simulate import simulate_cohort
 from .splines import RCSTransformer, rcs, rcs_basis, rcs_column_names, rcs_knots, rcs_restate
 
 __version__ = "0.1.0"
@@ -15,13 +17,16 @@ __all__ = [
     "InputError",
     "MgriskError",
     "RCSTransformer",
+    "Scenario",
     "SplineWarning",
     "fit_cox",
     "fit_dose_response",
+    "load_scenario",
     "prepare_cox",
     "rcs",
     "rcs_basis",
     "rcs_column_names",
     "rcs_knots",
     "rcs_restate",
+    "simulate_cohort",
 ]

@@ -1,0 +1,347 @@
+"""Simulation scenarios: data-generating truths written as TOML files (``synthetic/*.toml``).
+
+Schema (every key is checked; units in brackets)::
+
+    name = "rotterdam"                 # str
+    description = "..."                # str
+    source = "Kieboom 2017, doi ..."    # str: the publication the figures come from
+    calibrated = ["Q1 HR 1.32", ...]   # list of str: the figures calibrate.py targets
+    reached = ["Q1 HR 1.321", ...]     # list of str: what calibrate.py reached (optional)
+
+    [population]
+    n = 9569                           # people (default of simulate_cohort)
+    female_share = 0.566               # [0, 1]
+    age_mean = 64.9                    # age at entry [years]: normal, truncated to
+    age_sd = 9.8                       #   [age_min, age_max]
+    age_min = 45.0
+    age_max = 100.0
+
+    [exposure]
+    name = "mg"  unit = "mmol/L"       # column name and unit
+    mean = 0.84  sd = 0.065            # normal, truncated to [min, max]
+    min = 0.5    max = 1.2
+
+    [[covariates]]                     # any number
+    name = "egfr"
+    kind = "normal" | "binary"         # normal: mean, sd; binary: prevalence
+    mean = 75.0  sd = 15.0             # (normal)
+    prevalence = 0.2                   # (binary)
+    corr_exposure = 0.1                # latent-normal correlation with the exposure [-1, 1]
+    log_hr_dementia = -0.005           # per unit (or for 1 vs 0)
+    log_hr_death = -0.01
+
+    [effect]                           # true log HR of the exposure on the event of interest
+    shape = "quadratic" | "hinge" | "linear" | "points" | "flat"
+    nadir = 0.85                       # quadratic, hinge: where the log HR is 0 and lowest
+    curvature_low = 30.0               # quadratic: log HR = curvature (x - nadir)^2, with its
+    curvature_high = 30.0              #   own curvature on each side of the nadir
+    slope_low = -5.0  slope_high = 5.0 # hinge: slopes below and above the nadir [per mmol/L]
+    slope = 2.0  reference = 0.84      # linear: slope (x - reference)
+    x = [...]  log_hr = [...]          # points: linear interpolation, flat beyond the ends
+
+    [effect_death]                     # optional, same keys: exposure effect on death
+
+    [hazard]                           # Gompertz baselines on the age scale:
+    dementia_lambda = 1e-6             #   h(t) = lambda exp(alpha t) [per year, age t]
+    dementia_alpha = 0.15
+    death_lambda = 3e-5
+    death_alpha = 0.09
+
+    [censoring]
+    follow_up_min = 4.0                # administrative end: entry + uniform(min, max) [years]
+    follow_up_max = 12.0
+    loss_rate = 0.005                  # random loss to follow-up [per year, exponential]
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["Covariate", "Effect", "Scenario", "load_scenario", "scenario_names"]
+
+SHAPES = ("quadratic", "hinge", "linear", "points", "flat")
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A true log-HR curve of the exposure."""
+
+    shape: str
+    nadir: float = math.nan
+    curvature_low: float = 0.0
+    curvature_high: float = 0.0
+    slope_low: float = 0.0
+    slope_high: float = 0.0
+    slope: float = 0.0
+    reference: float = math.nan
+    x: tuple[float, ...] = ()
+    log_hr: tuple[float, ...] = ()
+
+    def __call__(self, x) -> np.ndarray:
+        """The true log HR at x (0 at the nadir, or at ``reference`` for a linear shape)."""
+        x = np.asarray(x, dtype=float)
+        d = x - self.nadir
+        if self.shape == "quadratic":
+            return np.where(d < 0, self.curvature_low, self.curvature_high) * d**2
+        if self.shape == "hinge":
+            return np.where(d < 0, self.slope_low * d, self.slope_high * d)
+        if self.shape == "linear":
+            return self.slope * (x - self.reference)
+        if self.shape == "points":
+            return np.interp(x, self.x, self.log_hr)
+        return np.zeros_like(x)
+
+    @property
+    def true_nadir(self) -> float | None:
+        """Where the true HR is lowest, when that is a single interior point."""
+        if self.shape in ("quadratic", "hinge"):
+            return self.nadir
+        if self.shape == "points" and len(self.x) > 2:
+            k = int(np.argmin(self.log_hr))
+            return self.x[k] if 0 < k < len(self.x) - 1 else None
+        return None
+
+
+@dataclass(frozen=True)
+class Covariate:
+    name: str
+    kind: str
+    mean: float = 0.0
+    sd: float = 1.0
+    prevalence: float = 0.5
+    corr_exposure: float = 0.0
+    log_hr_dementia: float = 0.0
+    log_hr_death: float = 0.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated simulation scenario (see the module docstring for the schema)."""
+
+    name: str
+    description: str
+    source: str
+    path: str
+    n: int
+    female_share: float
+    age_mean: float
+    age_sd: float
+    age_min: float
+    age_max: float
+    exposure: str
+    unit: str
+    exposure_mean: float
+    exposure_sd: float
+    exposure_min: float
+    exposure_max: float
+    effect: Effect
+    effect_death: Effect
+    dementia_lambda: float
+    dementia_alpha: float
+    death_lambda: float
+    death_alpha: float
+    follow_up_min: float
+    follow_up_max: float
+    loss_rate: float
+    covariates: tuple[Covariate, ...] = ()
+    female_log_hr_dementia: float = 0.0
+    female_log_hr_death: float = 0.0
+    calibrated: tuple[str, ...] = field(default=())
+    reached: tuple[str, ...] = field(default=())
+
+    @property
+    def covariate_names(self) -> list[str]:
+        return ["female", *[c.name for c in self.covariates]]
+
+    def adjust_formula(self) -> str:
+        """The adjustment for the scenario's covariates (age is the time scale)."""
+        return " + ".join(self.covariate_names)
+
+
+def _shipped_dir() -> Path:
+    packaged = resources.files("mgrisk") / "_shipped" / "synthetic"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[1] / "synthetic"
+
+
+def scenario_names() -> list[str]:
+    """Names of the scenarios shipped with mgrisk."""
+    return sorted(p.stem for p in _shipped_dir().glob("*.toml"))
+
+
+class _Reader:
+    """Reads typed keys from a TOML table and names the key and file on any error."""
+
+    def __init__(self, table: dict, where: str, path: str):
+        if not isinstance(table, dict):
+            raise InputError(f"{path}: [{where}] must be a table")
+        self.table, self.where, self.path = table, where, path
+        self.used: set[str] = set()
+
+    def _fail(self, key: str, what: str):
+        raise InputError(f"{self.path}: key '{self.where}.{key}' {what}")
+
+    def get(self, key, kind=float, default=None, lo=-math.inf, hi=math.inf):
+        self.used.add(key)
+        if key not in self.table:
+            if default is None:
+                self._fail(key, "is missing")
+            return default
+        value = self.table[key]
+        if kind is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                self._fail(key, f"must be a number, got {value!r}")
+            value = float(value)
+            if not lo <= value <= hi:
+                self._fail(key, f"= {value} is outside [{lo}, {hi}]")
+        elif kind is int:
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                self._fail(key, f"must be a whole number in [{lo}, {hi}], got {value!r}")
+        elif kind is str:
+            if not isinstance(value, str):
+                self._fail(key, f"must be text, got {value!r}")
+        elif kind is list:
+            if not isinstance(value, list):
+                self._fail(key, f"must be a list, got {value!r}")
+        return value
+
+    def done(self):
+        unknown = set(self.table) - self.used
+        if unknown:
+            self._fail(sorted(unknown)[0], f"is not a known key (known: {sorted(self.used)})")
+
+
+def _effect(table: dict, where: str, path: str) -> Effect:
+    r = _Reader(table, where, path)
+    shape = r.get("shape", str)
+    if shape not in SHAPES:
+        r._fail("shape", f"= {shape!r}; use one of {SHAPES}")
+    kw: dict = {"shape": shape}
+    if shape in ("quadratic", "hinge"):
+        kw["nadir"] = r.get("nadir")
+    if shape == "quadratic":
+        both = r.get("curvature", default=math.nan, lo=0)
+        kw["curvature_low"] = r.get("curvature_low", default=both, lo=0)
+        kw["curvature_high"] = r.get("curvature_high", default=both, lo=0)
+        if math.isnan(kw["curvature_low"]) or math.isnan(kw["curvature_high"]):
+            r._fail("curvature", "is missing (or give curvature_low and curvature_high)")
+    if shape == "hinge":
+        kw["slope_low"] = r.get("slope_low")
+        kw["slope_high"] = r.get("slope_high")
+    if shape == "linear":
+        kw["slope"] = r.get("slope")
+        kw["reference"] = r.get("reference")
+    if shape == "points":
+        xs, ys = r.get("x", list), r.get("log_hr", list)
+        if len(xs) != len(ys) or len(xs) < 2 or np.any(np.diff(xs) <= 0):
+            r._fail("x", "and log_hr must be lists of equal length >= 2, x increasing")
+        kw["x"], kw["log_hr"] = tuple(map(float, xs)), tuple(map(float, ys))
+    r.done()
+    return Effect(**kw)
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load and validate a scenario: a shipped name (``"rotterdam"``) or a path to a TOML file.
+
+    Examples
+    --------
+    >>> load_scenario("rotterdam").n
+    9569
+    """
+    candidate = Path(name_or_path)
+    if candidate.suffix != ".toml":
+        candidate = _shipped_dir() / f"{name_or_path}.toml"
+        if not candidate.exists():
+            raise InputError(
+                f"scenario {name_or_path!r} not found; shipped scenarios: {scenario_names()} "
+                "(or give a path to a .toml file)"
+            )
+    if not candidate.exists():
+        raise InputError(f"scenario file {candidate} not found")
+    path = str(candidate)
+    try:
+        doc = tomllib.loads(candidate.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML ({exc})") from None
+    top = _Reader(doc, "", path)
+    top.where = "scenario"
+    pop = _Reader(top.get("population", dict), "population", path)
+    exp = _Reader(top.get("exposure", dict), "exposure", path)
+    haz = _Reader(top.get("hazard", dict), "hazard", path)
+    cen = _Reader(top.get("censoring", dict), "censoring", path)
+    covs = []
+    for i, table in enumerate(top.get("covariates", list, default=[])):
+        c = _Reader(table, f"covariates[{i}]", path)
+        kind = c.get("kind", str)
+        if kind not in ("normal", "binary"):
+            c._fail("kind", f"= {kind!r}; use 'normal' or 'binary'")
+        cov = Covariate(
+            name=c.get("name", str),
+            kind=kind,
+            mean=c.get("mean", default=0.0) if kind == "normal" else 0.0,
+            sd=c.get("sd", default=1.0, lo=0) if kind == "normal" else 1.0,
+            prevalence=c.get("prevalence", default=0.5, lo=0, hi=1) if kind == "binary" else 0.5,
+            corr_exposure=c.get("corr_exposure", default=0.0, lo=-0.99, hi=0.99),
+            log_hr_dementia=c.get("log_hr_dementia", default=0.0),
+            log_hr_death=c.get("log_hr_death", default=0.0),
+        )
+        c.done()
+        covs.append(cov)
+    scenario = Scenario(
+        name=top.get("name", str),
+        description=top.get("description", str, default=""),
+        source=top.get("source", str, default=""),
+        path=path,
+        n=pop.get("n", int, lo=1, hi=10**9),
+        female_share=pop.get("female_share", lo=0, hi=1),
+        age_mean=pop.get("age_mean", lo=0, hi=120),
+        age_sd=pop.get("age_sd", lo=0),
+        age_min=pop.get("age_min", lo=0, hi=120),
+        age_max=pop.get("age_max", lo=0, hi=130),
+        female_log_hr_dementia=pop.get("female_log_hr_dementia", default=0.0),
+        female_log_hr_death=pop.get("female_log_hr_death", default=0.0),
+        exposure=exp.get("name", str),
+        unit=exp.get("unit", str, default=""),
+        exposure_mean=exp.get("mean"),
+        exposure_sd=exp.get("sd", lo=0),
+        exposure_min=exp.get("min"),
+        exposure_max=exp.get("max"),
+        effect=_effect(top.get("effect", dict), "effect", path),
+        effect_death=_effect(
+            top.get("effect_death", dict, default={"shape": "flat"}), "effect_death", path
+        ),
+        dementia_lambda=haz.get("dementia_lambda", lo=0),
+        dementia_alpha=haz.get("dementia_alpha"),
+        death_lambda=haz.get("death_lambda", lo=0),
+        death_alpha=haz.get("death_alpha"),
+        follow_up_min=cen.get("follow_up_min", lo=0),
+        follow_up_max=cen.get("follow_up_max", lo=0),
+        loss_rate=cen.get("loss_rate", default=0.0, lo=0),
+        covariates=tuple(covs),
+        calibrated=tuple(top.get("calibrated", list, default=[])),
+        reached=tuple(top.get("reached", list, default=[])),
+    )
+    for reader in (top, pop, exp, haz, cen):
+        reader.done()
+    if not scenario.age_min < scenario.age_max or not scenario.exposure_min < scenario.exposure_max:
+        raise InputError(f"{path}: age_min < age_max and exposure min < max are required")
+    if scenario.follow_up_min > scenario.follow_up_max:
+        raise InputError(f"{path}: key 'censoring.follow_up_min' exceeds follow_up_max")
+    names = [*scenario.covariate_names, scenario.exposure]
+    if len(set(names)) != len(names):
+        raise InputError(f"{path}: covariate names {names} must be distinct")
+    return scenario
