@@ -162,7 +162,7 @@ def _check_event(frame: pd.DataFrame, event: str, cause: int) -> None:
     if bad.any():
         row = frame.index[bad.nonzero()[0][0]]
         raise InputError(
-            f"column '{event}': value {codes[bad][0]!r} at row {row} is not an event code; use "
+            f"column '{event}': value {codes[bad][0]:g} at row {row} is not an event code; use "
             "0 for censored and 1, 2, ... for causes"
         )
     if not (codes == cause).any():

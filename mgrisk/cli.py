@@ -1,0 +1,263 @@
+"""The ``mgrisk`` command line: demo, fit, simulate, validate, check-shape.
+
+The only module that prints, exits or reads argv. Every mgrisk error becomes one line on
+stderr and exit status 2; ``check-shape`` exits 1 when the shape is not the one expected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .errors import MgriskError
+
+__all__ = ["main"]
+
+EXAMPLES = {
+    "demo": "example: mgrisk demo --out mgrisk-demo",
+    "fit": (
+        "example: mgrisk fit cohort.csv --exposure mg --time exit --entry entry "
+        "--event event --adjust 'female + egfr' --out results/"
+    ),
+    "simulate": "example: mgrisk simulate rotterdam --n 20000 --seed 1 --out cohort.parquet",
+    "validate": "example: mgrisk validate rotterdam --reps 200 --out study/",
+    "check-shape": "example: mgrisk check-shape rotterdam --expect U",
+}
+
+
+def _read_table(path: str):
+    import pandas as pd
+
+    p = Path(path)
+    if not p.exists():
+        raise MgriskError(f"file not found: {path}")
+    try:
+        if p.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(p)
+        return pd.read_csv(p)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise MgriskError(
+            f"{path}: cannot be read as {'Parquet' if p.suffix == '.parquet' else 'CSV'} ({exc})"
+        ) from None
+
+
+def _write_table(df, path: str) -> None:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    if p.suffix.lower() in (".parquet", ".pq"):
+        df.to_parquet(p, index=False)
+    else:
+        df.to_csv(p, index=False)
+
+
+def _write_outputs(fit, out: Path, model, formats: list[str], *, jobs, quiet: bool) -> str:
+    """summary.txt, results.json, curve.csv, quintiles.csv, corridor.png (+ formats), report."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .html_report import write_report
+    from .plot import plot_hr_curve
+
+    out.mkdir(parents=True, exist_ok=True)
+    boot = dict(n_boot=model.bootstrap, seed=model.seed, jobs=jobs, progress=not quiet)
+    corridor = fit.corridor(
+        model.corridor_rule, delta=model.corridor_delta, level=model.corridor_level, **boot
+    )
+    nadir = fit.nadir("bootstrap", **boot) if model.bootstrap else fit.nadir()
+    summary = fit.summary(corridor_delta=model.corridor_delta)
+    if corridor.lower_ci:
+        summary += (
+            f"\ncorridor ends, bootstrap 95% CIs ({corridor.n_boot} replicates): "
+            f"lower {corridor.lower_ci[0]:.4g}-{corridor.lower_ci[1]:.4g}, upper "
+            f"{corridor.upper_ci[0]:.4g}-{corridor.upper_ci[1]:.4g}"
+        )
+    if model.bootstrap:
+        summary += (
+            f"\nnadir, bootstrap 95% CI: {nadir.lower:.4g} to {nadir.upper:.4g} ({nadir.note})"
+        )
+    (out / "summary.txt").write_text(summary + "\n")
+    result = fit.to_dict(corridor_delta=model.corridor_delta)
+    result["corridor"] = json.loads(json.dumps(corridor.__dict__, default=float))
+    (out / "results.json").write_text(json.dumps(result, indent=2, default=float))
+    fit.hr_curve(ref=model.reference if model.reference != "median" else None).to_csv(
+        out / "curve.csv", index=False
+    )
+    fit.quantile_table().table.to_csv(out / "quintiles.csv")
+    fig, ax = plt.subplots(figsize=(7.0, 4.6), layout="constrained")
+    plot_hr_curve(fit, ax, corridor=corridor)
+    for fmt in ["png", *[f for f in formats if f != "png"]]:
+        fig.savefig(out / f"corridor.{fmt}", dpi=300)
+    from io import BytesIO
+
+    buffer = BytesIO()
+    fig.savefig(buffer, format="png", dpi=150)
+    plt.close(fig)
+    write_report(fit, out / "report.html", buffer.getvalue(), corridor=corridor, nadir=nadir)
+    return summary
+
+
+def _fit_from_model(data, model):
+    from .doseresponse import fit_dose_response
+
+    knots = list(model.knots) if isinstance(model.knots, tuple) else model.knots
+    return fit_dose_response(
+        data,
+        model.exposure,
+        model.time,
+        model.event,
+        entry=model.entry,
+        adjust=model.adjust,
+        knots=knots,
+        cause=model.cause,
+        ties=model.ties,
+        reference=model.reference,
+        unit=model.unit,
+    )
+
+
+def cmd_demo(args) -> int:
+    from .models import load_model
+    from .scenario import load_scenario
+    from .simulate import simulate_cohort
+
+    start = time.perf_counter()
+    scenario = load_scenario("rotterdam")
+    cohort = simulate_cohort(scenario, seed=args.seed)
+    model = load_model("rotterdam_mg_dementia")
+    fit = _fit_from_model(cohort, model)
+    out = Path(args.out)
+    summary = _write_outputs(fit, out, model, ["png"], jobs=1, quiet=args.quiet)
+    print(f"Synthetic Rotterdam-like cohort ({scenario.source}); seed {args.seed}")
+    print(summary)
+    print(
+        f"\nwrote {out}/corridor.png, report.html, summary.txt, results.json, curve.csv, "
+        f"quintiles.csv in {time.perf_counter() - start:.1f} s"
+    )
+    return 0
+
+
+def cmd_fit(args) -> int:
+    from .models import Model, load_model
+
+    data = _read_table(args.data)
+    if args.model:
+        model = load_model(args.model)
+    else:
+        missing = [f"--{k}" for k in ("exposure", "time", "event") if getattr(args, k) is None]
+        if missing:
+            raise MgriskError(f"missing {', '.join(missing)} (or give --model FILE)")
+        model = Model(name="command line", exposure=args.exposure, time=args.time, event=args.event)
+    knots = None
+    if args.knots is not None:
+        values = [float(v) for v in args.knots.split(",")]
+        knots = int(values[0]) if len(values) == 1 else tuple(values)
+    ref = args.ref
+    if ref is not None and ref not in ("median", "nadir"):
+        try:
+            ref = float(ref)
+        except ValueError:
+            raise MgriskError(f"--ref {ref!r}: use a number, 'median' or 'nadir'") from None
+    model = model.override(
+        exposure=args.exposure,
+        time=args.time,
+        event=args.event,
+        entry=args.entry,
+        cause=args.cause,
+        adjust=args.adjust,
+        knots=knots,
+        reference=ref,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
+        corridor_rule=args.corridor,
+        corridor_delta=args.delta,
+    )
+    fit = _fit_from_model(data, model)
+    formats = [f.strip() for f in args.formats.split(",")] if args.formats else ["png"]
+    print(_write_outputs(fit, Path(args.out), model, formats, jobs=args.jobs, quiet=args.quiet))
+    print(f"\nwrote {args.out}/")
+    return 0
+
+
+def cmd_simulate(args) -> int:
+    from .simulate import simulate_cohort
+
+    cohort = simulate_cohort(args.scenario, n=args.n, seed=args.seed)
+    _write_table(cohort, args.out)
+    counts = cohort.event.value_counts().sort_index().to_dict()
+    print(f"wrote {len(cohort):,} people to {args.out} (event codes: {counts})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mgrisk", description="Dose-response and U-curve risk modelling in cohort data."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name, help_text):
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument("--quiet", action="store_true", help="no progress bars")
+        return p
+
+    demo = command(
+        "demo",
+        "Simulate the built-in Rotterdam-like cohort, fit it, write the figure and the report.",
+    )
+    demo.add_argument("--out", default="mgrisk-demo", help="output folder")
+    demo.add_argument("--seed", type=int, default=2017)
+    demo.set_defaults(run=cmd_demo)
+
+    fit = command("fit", "Fit a spline dose-response Cox model to a CSV or Parquet file.")
+    fit.add_argument("data", help="CSV or Parquet file, one row per person (or interval)")
+    fit.add_argument("--exposure"), fit.add_argument("--time"), fit.add_argument("--event")
+    fit.add_argument("--entry", help="entry column (age as the time scale, delayed entry)")
+    fit.add_argument("--cause", type=int, help="event code of interest (default 1)")
+    fit.add_argument("--adjust", help="patsy formula, e.g. 'age + C(sex) + egfr'")
+    fit.add_argument("--knots", help="number of knots, or knots separated by commas")
+    fit.add_argument("--ref", help="reference: a value, median or nadir")
+    fit.add_argument("--model", help="model file (models/NAME.toml) or a shipped model name")
+    fit.add_argument("--bootstrap", type=int, help="bootstrap replicates for nadir/corridor CIs")
+    fit.add_argument("--seed", type=int)
+    fit.add_argument("--jobs", type=int, help="worker processes for the bootstrap")
+    fit.add_argument("--corridor", choices=["delta", "ci"], help="corridor rule")
+    fit.add_argument("--delta", type=float, help="corridor: HR vs nadir at most 1 + delta")
+    fit.add_argument("--formats", help="figure formats besides png, e.g. svg,pdf")
+    fit.add_argument("--out", required=True, help="output folder")
+    fit.set_defaults(run=cmd_fit)
+
+    sim = command("simulate", "Simulate a synthetic cohort from a scenario.")
+    sim.add_argument("scenario", help="shipped name (rotterdam, ...) or a .toml path")
+    sim.add_argument("--n", type=int, help="people (default: the scenario's)")
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--out", required=True, help="CSV or Parquet file (by extension)")
+    sim.set_defaults(run=cmd_simulate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except MgriskError as exc:
+        print(f"mgrisk: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mgrisk: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

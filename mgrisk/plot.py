@@ -1,0 +1,246 @@
+"""Figures (matplotlib, imported lazily): HR curves with corridor, truth vs estimate, studies.
+
+Colours are the Okabe-Ito palette (safe for colour-blind readers) and every element also differs
+by line style, marker or hatch, so the figures read in grey-scale. Functions take ``ax=None``
+and return the axes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .doseresponse import DoseResponse
+
+__all__ = ["plot_coverage", "plot_hr_curve", "plot_nadir_distribution", "plot_truth_vs_estimate"]
+
+BLACK, ORANGE, SKY, GREEN, BLUE, VERMILION = (
+    "#000000",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#0072B2",
+    "#D55E00",
+)
+
+
+def _axes(ax, figsize=(7.0, 4.6)):
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _exposure_label(fit) -> str:
+    name, unit = fit.settings.exposure, fit.settings.unit
+    pretty = "serum Mg" if name.lower() in ("mg", "magnesium", "serum_mg") else name
+    return f"{pretty} ({unit})" if unit else pretty
+
+
+def _distribution(ax, x, lo, hi):
+    """Histogram of the exposure along the bottom fifth of the axes."""
+    twin = ax.twinx()
+    counts, edges = np.histogram(x[(x >= lo) & (x <= hi)], bins=40)
+    twin.bar(
+        edges[:-1],
+        counts,
+        width=np.diff(edges),
+        align="edge",
+        color="#DDDDDD",
+        edgecolor="#999999",
+        linewidth=0.4,
+        zorder=0,
+    )
+    twin.set_ylim(0, counts.max() * 8)  # bars fill the bottom eighth
+    twin.set_yticks([])
+    ax.set_zorder(twin.get_zorder() + 1)
+    ax.patch.set_visible(False)
+
+
+def plot_hr_curve(
+    fit: DoseResponse,
+    ax=None,
+    *,
+    ref: str | float = "nadir",
+    band: str = "pointwise",
+    corridor=None,
+    quantiles: bool = True,
+    distribution: bool = True,
+    level: float = 0.95,
+):
+    """HR curve (log axis) with its CI band, HR = 1 line, nadir and CI, shaded corridor with
+    its definition, the exposure's distribution and the quintile HRs.
+
+    Parameters
+    ----------
+    fit : DoseResponse
+    ref : "nadir", "median" or a value; the curve's reference.
+    band : "pointwise" or "simultaneous".
+    corridor : Corridor, optional
+        Default: ``fit.corridor()`` (HR vs the nadir <= 1.1); ``False`` to leave it out.
+    """
+    ax = _axes(ax)
+    x = fit.x
+    curve = fit.hr_curve(ref=ref, band=band, level=level)
+    lo, hi = curve.exposure.min(), curve.exposure.max()
+    if distribution:
+        _distribution(ax, x, lo, hi)
+    ax.set_yscale("log")
+    ax.fill_between(
+        curve.exposure,
+        curve.lower,
+        curve.upper,
+        color="#BBBBBB",
+        alpha=0.6,
+        linewidth=0,
+        label=f"{level:.0%} CI ({band})",
+    )
+    ax.plot(curve.exposure, curve.hr, color=BLACK, linewidth=2, label="hazard ratio (spline)")
+    ax.axhline(1.0, color="#555555", linestyle="--", linewidth=1)
+    if corridor is None:
+        corridor = fit.corridor()
+    if corridor:
+        ax.axvspan(
+            corridor.lower,
+            corridor.upper,
+            facecolor=SKY,
+            alpha=0.25,
+            hatch="//",
+            edgecolor=BLUE,
+            linewidth=0,
+            label=f"corridor {corridor.lower:.3g}-{corridor.upper:.3g}: "
+            + _wrap(corridor.definition),
+        )
+    nadir = fit.nadir()
+    r_value = curve.attrs["ref"]
+    at_nadir = fit.hr_curve(grid=[nadir.estimate], ref=r_value).hr.iloc[0]
+    xerr = None
+    if nadir.interior and np.isfinite(nadir.lower):
+        xerr = [[nadir.estimate - nadir.lower], [nadir.upper - nadir.estimate]]
+    ax.errorbar(
+        [nadir.estimate],
+        [at_nadir],
+        xerr=xerr,
+        fmt="D",
+        color=VERMILION,
+        markersize=7,
+        capsize=4,
+        label=f"nadir {nadir.estimate:.3g} ({nadir.method} CI)",
+    )
+    if quantiles:
+        table = fit.quantile_table().table
+        ref_cat = table[table.hr == 1.0].index[0]
+        cats = np.searchsorted(table.upper_bound.to_numpy()[:-1], x, side="left")
+        medians = np.array([np.median(x[cats == k]) for k in range(len(table))])
+        k_ref = list(table.index).index(ref_cat)
+        scale = fit.hr_curve(grid=[medians[k_ref]], ref=r_value).hr.iloc[0]
+        y = table.hr.to_numpy() * scale
+        yerr = [y - table.lower.to_numpy() * scale, table.upper.to_numpy() * scale - y]
+        ax.errorbar(
+            medians,
+            y,
+            yerr=yerr,
+            fmt="s",
+            color=GREEN,
+            markersize=5,
+            capsize=3,
+            linestyle="none",
+            label=f"quintile HRs (vs {ref_cat}, at medians)",
+        )
+    ax.set_xlim(lo, hi)
+    ax.set_xlabel(_exposure_label(fit))
+    where = "the nadir" if ref == "nadir" else f"{r_value:.3g}"
+    ax.set_ylabel(f"hazard ratio vs {where}")
+    ax.yaxis.set_major_formatter(_plain_formatter())
+    ax.yaxis.set_minor_formatter(_plain_formatter(minor=True))
+    ax.legend(loc="upper center", fontsize=7.5, frameon=False)
+    top = max(curve.upper.max(), ax.get_ylim()[1])
+    ax.set_ylim(min(curve.lower.min(), 0.9) * 0.8, top * 1.9)
+    return ax
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def _plain_formatter(minor: bool = False):
+    from matplotlib.ticker import FuncFormatter
+
+    def fmt(value, _):
+        if minor and not np.isclose(value / 10 ** np.floor(np.log10(value)), [2, 3, 5]).any():
+            return ""
+        return f"{value:g}"
+
+    return FuncFormatter(fmt)
+
+
+def plot_truth_vs_estimate(fit: DoseResponse, scenario, ax=None, *, level: float = 0.95):
+    """The true log-HR curve of a scenario, the estimate and its band, both vs the true nadir
+    (or the exposure median when the truth has none)."""
+    ax = _axes(ax)
+    ref = scenario.effect.true_nadir or float(np.median(fit.x))
+    curve = fit.hr_curve(ref=ref, level=level)
+    truth = np.exp(scenario.effect(curve.exposure) - scenario.effect(ref))
+    ax.set_yscale("log")
+    ax.fill_between(
+        curve.exposure,
+        curve.lower,
+        curve.upper,
+        color="#BBBBBB",
+        alpha=0.6,
+        linewidth=0,
+        label=f"estimate, {level:.0%} CI",
+    )
+    ax.plot(curve.exposure, curve.hr, color=BLACK, linewidth=2, label=f"estimate (n = {fit.n:,})")
+    ax.plot(
+        curve.exposure,
+        truth,
+        color=ORANGE,
+        linewidth=2.5,
+        linestyle=(0, (5, 2)),
+        label=f"truth ({scenario.name})",
+    )
+    ax.axhline(1.0, color="#555555", linestyle=":", linewidth=1)
+    ax.set_xlabel(_exposure_label(fit))
+    ax.set_ylabel(f"hazard ratio vs {ref:.3g}")
+    ax.yaxis.set_major_formatter(_plain_formatter())
+    ax.yaxis.set_minor_formatter(_plain_formatter(minor=True))
+    ax.legend(fontsize=8, frameon=False)
+    return ax
+
+
+def plot_coverage(study, ax=None, *, nominal: float = 0.95):
+    """Pointwise coverage of the CI along the exposure grid in a simulation study."""
+    ax = _axes(ax, (6.0, 3.6))
+    grid, cover = study.grid, study.pointwise_coverage_by_x
+    ax.plot(grid, cover, color=BLUE, marker="o", markersize=3, label="pointwise coverage")
+    ax.axhline(nominal, color=BLACK, linestyle="--", linewidth=1, label=f"nominal {nominal:.0%}")
+    ax.set_ylim(min(0.8, np.nanmin(cover) - 0.02), 1.0)
+    ax.set_xlabel(study.exposure_label)
+    ax.set_ylabel("coverage")
+    ax.legend(fontsize=8, frameon=False)
+    return ax
+
+
+def plot_nadir_distribution(study, ax=None):
+    """Histogram of the estimated nadirs over the replicates, with the true nadir."""
+    ax = _axes(ax, (6.0, 3.6))
+    nadirs = study.nadirs[np.isfinite(study.nadirs)]
+    ax.hist(nadirs, bins=30, color=SKY, edgecolor=BLUE, hatch="//", label="estimated nadirs")
+    if study.true_nadir is not None:
+        ax.axvline(
+            study.true_nadir,
+            color=VERMILION,
+            linewidth=2,
+            linestyle="--",
+            label=f"true nadir {study.true_nadir:.3g}",
+        )
+    ax.set_xlabel(study.exposure_label)
+    ax.set_ylabel("replicates")
+    ax.legend(fontsize=8, frameon=False)
+    return ax
