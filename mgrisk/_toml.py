@@ -67,6 +67,9 @@ class Reader:
         elif kind is list:
             if not isinstance(value, list):
                 self._fail(key, f"must be a list, got {value!r}")
+        elif kind is dict:
+            if not isinstance(value, dict):
+                self._fail(key, f"must be a table, got {value!r}")
         return value
 
     def done(self):

@@ -22,6 +22,7 @@ __all__ = [
     "Corridor",
     "Nadir",
     "corridor_bounds",
+    "corridor_end_delta_ci",
     "nadir_delta",
     "nadir_inversion",
     "spline_minimum",
@@ -61,9 +62,13 @@ class Corridor:
     nadir: float
     open_lower: bool  # True: the corridor reaches the lowest exposure in the data
     open_upper: bool
-    lower_ci: tuple[float, float] | None = None  # bootstrap percentile CI of each end
-    upper_ci: tuple[float, float] | None = None
+    lower_ci: tuple[float, float] | None = None  # CI of each end: bootstrap percentile, or
+    upper_ci: tuple[float, float] | None = None  # delta method (rule "delta", no bootstrap)
     n_boot: int = 0
+
+    @property
+    def ci_method(self) -> str:
+        return f"bootstrap ({self.n_boot} replicates)" if self.n_boot else "delta method"
 
 
 def _z(level: float) -> float:
@@ -175,6 +180,15 @@ def corridor_bounds(
     inside[at] = True
     run = next(r for r in _intervals(inside, grid, excess) if r[0] <= x_nadir <= r[1])
     return run[0], run[1], run[0] <= lo, run[1] >= hi
+
+
+def corridor_end_delta_ci(end: float, x_nadir: float, coef, cov, knots, level: float):
+    """Delta-method CI of a corridor end where f(end) - f(x*) = log(1 + delta): as f'(x*) = 0,
+    se = sqrt(D V D') / |f'(end)| with D = B(end) - B(x*)."""
+    D = rcs_basis([end], knots)[0] - rcs_basis([x_nadir], knots)[0]
+    slope = float(rcs_basis([end], knots, deriv=1)[0] @ coef)
+    se = np.sqrt(D @ cov @ D) / abs(slope) if slope else np.inf
+    return end - _z(level) * se, end + _z(level) * se
 
 
 def corridor_definition(rule: str, delta: float, level: float, nadir: float, unit: str) -> str:

@@ -8,6 +8,10 @@ Schema (every key is checked; units in brackets)::
     calibrated = ["Q1 HR 1.32", ...]   # list of str: the figures calibrate.py targets
     reached = ["Q1 HR 1.321", ...]     # list of str: what calibrate.py reached (optional)
 
+    [targets]                          # optional: published quintile HRs
+    reference_quintile = 3
+    quintile_hr = { Q1 = 1.32, Q5 = 1.30 }
+
     [population]
     n = 9569                           # people (default of simulate_cohort)
     female_share = 0.566               # [0, 1]
@@ -156,6 +160,8 @@ class Scenario:
     female_log_hr_death: float = 0.0
     calibrated: tuple[str, ...] = field(default=())
     reached: tuple[str, ...] = field(default=())
+    reference_quintile: int = 3
+    quintile_hr: dict = field(default_factory=dict)  # published targets {1: 1.32, 5: 1.30}
 
     @property
     def covariate_names(self) -> list[str]:
@@ -230,6 +236,18 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     exp = _Reader(top.get("exposure", dict), "exposure", path)
     haz = _Reader(top.get("hazard", dict), "hazard", path)
     cen = _Reader(top.get("censoring", dict), "censoring", path)
+    tgt = _Reader(top.get("targets", dict, default={}), "targets", path)
+    ref_q = tgt.get("reference_quintile", int, default=3, lo=1, hi=5)
+    raw = tgt.get("quintile_hr", dict, default={})
+    if any(
+        k not in {f"Q{q}" for q in range(1, 6)}
+        or isinstance(v, bool)
+        or not isinstance(v, int | float)
+        or v <= 0
+        for k, v in raw.items()
+    ):
+        tgt._fail("quintile_hr", f"= {raw}: use Q1..Q5 = positive hazard ratios")
+    targets = {int(k[1]): float(v) for k, v in raw.items()}
     covs = []
     for i, table in enumerate(top.get("covariates", list, default=[])):
         c = _Reader(table, f"covariates[{i}]", path)
@@ -281,8 +299,10 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         covariates=tuple(covs),
         calibrated=tuple(top.get("calibrated", list, default=[])),
         reached=tuple(top.get("reached", list, default=[])),
+        reference_quintile=ref_q,
+        quintile_hr=targets,
     )
-    for reader in (top, pop, exp, haz, cen):
+    for reader in (top, pop, exp, haz, cen, tgt):
         reader.done()
     if not scenario.age_min < scenario.age_max or not scenario.exposure_min < scenario.exposure_max:
         raise InputError(f"{path}: age_min < age_max and exposure min < max are required")

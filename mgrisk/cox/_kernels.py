@@ -21,6 +21,8 @@ __all__ = ["cox_pass", "event_time_terms", "score_residuals"]
 
 #: Number of row chunks reduced in a fixed order: results do not depend on the thread count.
 N_CHUNKS = 16
+#: Rows from which kernels use all threads (below, starting threads costs more than it saves).
+PARALLEL_ROWS = 200_000
 
 
 @njit(cache=True)
@@ -147,21 +149,37 @@ def _within_block_cumsum(v, block_end):
     return out
 
 
+@njit(cache=True)
+def _gram_chunk(X, q, start, stop, out):
+    p = X.shape[1]
+    for i in range(start, stop):
+        qi = q[i]
+        if qi == 0.0:
+            continue
+        for j in range(p):
+            v = qi * X[i, j]
+            for k in range(j + 1):
+                out[j, k] += v * X[i, k]
+
+
 @njit(cache=True, parallel=True)
+def _gram_parallel(X, q, parts, size):
+    for c in prange(N_CHUNKS):
+        _gram_chunk(X, q, c * size, min(X.shape[0], (c + 1) * size), parts[c])
+
+
+@njit(cache=True)
 def _weighted_gram(X, q):
-    """sum_i q_i x_i x_i^T (lower triangle), reduced over a fixed number of chunks."""
+    """sum_i q_i x_i x_i^T (lower triangle), summed over a fixed number of row chunks in a fixed
+    order, so the result does not depend on the number of threads."""
     n, p = X.shape
     parts = np.zeros((N_CHUNKS, p, p))
     size = (n + N_CHUNKS - 1) // N_CHUNKS
-    for c in prange(N_CHUNKS):
-        for i in range(c * size, min(n, (c + 1) * size)):
-            qi = q[i]
-            if qi == 0.0:
-                continue
-            for j in range(p):
-                v = qi * X[i, j]
-                for k in range(j + 1):
-                    parts[c, j, k] += v * X[i, k]
+    if n >= PARALLEL_ROWS:
+        _gram_parallel(X, q, parts, size)
+    else:
+        for c in range(N_CHUNKS):
+            _gram_chunk(X, q, c * size, min(n, (c + 1) * size), parts[c])
     G = np.zeros((p, p))
     for c in range(N_CHUNKS):
         G += parts[c]
@@ -422,13 +440,27 @@ def stable_sort_by_code(order, codes, n_codes):
     return out
 
 
-@njit(cache=True, parallel=True)
-def gather_scaled(X, order, center, scale):
-    """(X[order] - center) / scale as a new C-contiguous matrix."""
-    n, p = order.size, X.shape[1]
-    out = np.empty((n, p))
-    for k in prange(n):
+@njit(cache=True)
+def _gather_rows(X, order, center, scale, out, start, stop):
+    for k in range(start, stop):
         r = order[k]
-        for j in range(p):
+        for j in range(X.shape[1]):
             out[k, j] = (X[r, j] - center[j]) / scale[j]
+
+
+@njit(cache=True, parallel=True)
+def _gather_parallel(X, order, center, scale, out):
+    size = (order.size + N_CHUNKS - 1) // N_CHUNKS
+    for c in prange(N_CHUNKS):
+        _gather_rows(X, order, center, scale, out, c * size, min(order.size, (c + 1) * size))
+
+
+@njit(cache=True)
+def gather_scaled(X, order, center, scale):
+    """(X[order] - center) / scale as a new C-contiguous matrix (threads for large n only)."""
+    out = np.empty((order.size, X.shape[1]))
+    if order.size >= PARALLEL_ROWS:
+        _gather_parallel(X, order, center, scale, out)
+    else:
+        _gather_rows(X, order, center, scale, out, 0, order.size)
     return out

@@ -63,7 +63,52 @@ def _mix_py(z: int) -> int:
     return z ^ (z >> 31)
 
 
-@njit(parallel=True, cache=True)
+#: People from which the kernels use all threads (below, starting threads costs more).
+PARALLEL_PEOPLE = 100_000
+
+
+@njit(cache=True)
+def _person(
+    i,
+    key,
+    age,
+    exposure,
+    female_share,
+    cov_kind,
+    cov_a,
+    cov_b,
+    cov_corr,
+    bounds,
+    age0,
+    female,
+    x,
+    covs,
+):
+    age0[i] = age[0] + age[1] * _truncated_normal(key, i, 0, bounds[0], bounds[1])
+    zx = _truncated_normal(key, i, 20, bounds[2], bounds[3])
+    x[i] = exposure[0] + exposure[1] * zx
+    for j in range(cov_kind.size):
+        r = cov_corr[j]
+        z = r * zx + np.sqrt(1.0 - r * r) * _normal(key, i, 40 + 2 * j)
+        if cov_kind[j] == 0:
+            covs[i, j] = cov_a[j] + cov_b[j] * z
+        else:
+            covs[i, j] = 1.0 if z > cov_a[j] else 0.0
+    female[i] = 1.0 if _uniform(key, i, 56) < female_share else 0.0
+
+
+@njit(cache=True)
+def _population_serial(n, *args):
+    for i in range(n):
+        _person(i, *args)
+
+
+@njit(cache=True, parallel=True)
+def _population_parallel(n, *args):
+    for i in prange(n):
+        _person(i, *args)
+
+
 def draw_population(key, n, age, exposure, female_share, cov_kind, cov_a, cov_b, cov_corr):
     """Age at entry, sex, exposure and covariates of n people.
 
@@ -71,29 +116,18 @@ def draw_population(key, n, age, exposure, female_share, cov_kind, cov_a, cov_b,
     1 binary (1 when its latent normal exceeds a, the normal quantile of 1 - prevalence); the
     latent normal has correlation cov_corr with the exposure's.
     """
-    k = cov_kind.size
-    age0 = np.empty(n)
-    female = np.empty(n)
-    x = np.empty(n)
-    covs = np.empty((n, k))
-    a_lo, a_hi = (age[2] - age[0]) / age[1], (age[3] - age[0]) / age[1]
-    x_lo, x_hi = (
-        (exposure[2] - exposure[0]) / exposure[1],
-        (exposure[3] - exposure[0]) / exposure[1],
+    bounds = np.array(
+        [
+            (age[2] - age[0]) / age[1],
+            (age[3] - age[0]) / age[1],
+            (exposure[2] - exposure[0]) / exposure[1],
+            (exposure[3] - exposure[0]) / exposure[1],
+        ]
     )
-    for i in prange(n):
-        age0[i] = age[0] + age[1] * _truncated_normal(key, i, 0, a_lo, a_hi)
-        zx = _truncated_normal(key, i, 20, x_lo, x_hi)
-        x[i] = exposure[0] + exposure[1] * zx
-        for j in range(k):
-            r = cov_corr[j]
-            z = r * zx + np.sqrt(1.0 - r * r) * _normal(key, i, 40 + 2 * j)
-            if cov_kind[j] == 0:
-                covs[i, j] = cov_a[j] + cov_b[j] * z
-            else:
-                covs[i, j] = 1.0 if z > cov_a[j] else 0.0
-        female[i] = 1.0 if _uniform(key, i, 56) < female_share else 0.0
-    return age0, female, x, covs
+    out = (np.empty(n), np.empty(n), np.empty(n), np.empty((n, cov_kind.size)))
+    run = _population_parallel if n >= PARALLEL_PEOPLE else _population_serial
+    run(n, key, age, exposure, female_share, cov_kind, cov_a, cov_b, cov_corr, bounds, *out)
+    return out
 
 
 @njit(inline="always")
@@ -108,7 +142,36 @@ def _gompertz_time(a0, u, lam, alpha, eta):
     return a0 + np.log1p(-alpha * np.log(u) / (rate * np.exp(alpha * a0))) / alpha
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
+def _times(i, key, age0, eta_dementia, eta_death, hazard, censoring, exit_, event):
+    a0 = age0[i]
+    t1 = _gompertz_time(a0, _uniform(key, i, 57), hazard[0], hazard[1], eta_dementia[i])
+    t2 = _gompertz_time(a0, _uniform(key, i, 58), hazard[2], hazard[3], eta_death[i])
+    end = a0 + censoring[0] + (censoring[1] - censoring[0]) * _uniform(key, i, 59)
+    if censoring[2] > 0.0:
+        end = min(end, a0 - np.log(_uniform(key, i, 60)) / censoring[2])
+    if t1 <= t2 and t1 <= end:
+        exit_[i], event[i] = t1, 1
+    elif t2 < t1 and t2 <= end:
+        exit_[i], event[i] = t2, 2
+    else:
+        exit_[i], event[i] = end, 0
+    if exit_[i] <= a0:  # an event so soon that a0 + t rounds to a0: one ulp later
+        exit_[i] = np.nextafter(a0, np.inf)
+
+
+@njit(cache=True)
+def _times_serial(n, *args):
+    for i in range(n):
+        _times(i, *args)
+
+
+@njit(cache=True, parallel=True)
+def _times_parallel(n, *args):
+    for i in prange(n):
+        _times(i, *args)
+
+
 def draw_times(key, age0, eta_dementia, eta_death, hazard, censoring):
     """Exit age and event code (0 censored, 1 dementia, 2 death) of each person.
 
@@ -117,21 +180,7 @@ def draw_times(key, age0, eta_dementia, eta_death, hazard, censoring):
     exactly the cause-specific hazards of the scenario.
     """
     n = age0.size
-    exit_ = np.empty(n)
-    event = np.empty(n, dtype=np.int64)
-    for i in prange(n):
-        a0 = age0[i]
-        t1 = _gompertz_time(a0, _uniform(key, i, 57), hazard[0], hazard[1], eta_dementia[i])
-        t2 = _gompertz_time(a0, _uniform(key, i, 58), hazard[2], hazard[3], eta_death[i])
-        end = a0 + censoring[0] + (censoring[1] - censoring[0]) * _uniform(key, i, 59)
-        if censoring[2] > 0.0:
-            end = min(end, a0 - np.log(_uniform(key, i, 60)) / censoring[2])
-        if t1 <= t2 and t1 <= end:
-            exit_[i], event[i] = t1, 1
-        elif t2 < t1 and t2 <= end:
-            exit_[i], event[i] = t2, 2
-        else:
-            exit_[i], event[i] = end, 0
-        if exit_[i] <= a0:  # an event so soon that a0 + t rounds to a0: one ulp later
-            exit_[i] = np.nextafter(a0, np.inf)
+    exit_, event = np.empty(n), np.empty(n, dtype=np.int64)
+    run = _times_parallel if n >= PARALLEL_PEOPLE else _times_serial
+    run(n, key, age0, eta_dementia, eta_death, hazard, censoring, exit_, event)
     return exit_, event

@@ -1,0 +1,358 @@
+"""Simulation studies: does the analysis recover a scenario's known truth?
+
+Each replicate simulates a cohort (seed derived from the study seed and the replicate index
+alone), runs the dose-response analysis and records estimates next to the truth. Replicates run
+in-process, on local worker processes or on a dask.distributed cluster, in chunks; results are
+put back in replicate order, so a seed gives the same study whatever the backend and number of
+workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from tqdm.auto import tqdm
+
+from .errors import ConvergenceError, InputError
+from .scenario import Scenario, load_scenario
+
+__all__ = ["Analysis", "StudyResult", "simulation_study"]
+
+SHAPES = ("U", "inverted-U", "J", "reverse-J", "increasing", "decreasing", "flat")
+CHUNK = 10
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """How each replicate is analysed (defaults: the scenario's covariates, 4 knots, age as
+    the time scale, nadir CI by test inversion, corridor HR <= 1 + delta vs the nadir)."""
+
+    knots: int = 4
+    adjust: str | None = None  # None: the scenario's covariates
+    level: float = 0.95
+    nadir_method: str = "inversion"
+    corridor_delta: float = 0.1
+    shape_alpha: float = 0.05
+    grid_points: int = 41
+
+
+def _grid(s: Scenario, points: int) -> np.ndarray:
+    """Fixed grid over the exposure's 2nd-98th percentiles (of its normal distribution)."""
+    z = stats.norm.ppf([0.02, 0.98])
+    lo, hi = s.exposure_mean + s.exposure_sd * z
+    return np.linspace(max(lo, s.exposure_min), min(hi, s.exposure_max), points)
+
+
+def _reference(s: Scenario) -> float:
+    return s.effect.true_nadir if s.effect.true_nadir is not None else s.exposure_mean
+
+
+def _true_corridor(s: Scenario, delta: float) -> tuple[float, float]:
+    """Where the true HR vs the true nadir is at most 1 + delta (on a fine grid)."""
+    nadir = s.effect.true_nadir
+    if nadir is None:
+        return (np.nan, np.nan)
+    x = np.linspace(s.exposure_min, s.exposure_max, 200_001)
+    inside = x[s.effect(x) - s.effect(nadir) <= np.log1p(delta)]
+    return float(inside.min()), float(inside.max())
+
+
+def replicate_seed(seed: int, i: int) -> int:
+    """Seed of replicate i: depends on the study seed and i alone."""
+    return int(np.random.SeedSequence(seed, spawn_key=(i,)).generate_state(1)[0])
+
+
+def _one(s: Scenario, n: int, a: Analysis, seed: int, i: int) -> dict:
+    from .doseresponse import fit_dose_response
+    from .simulate import simulate_cohort
+
+    grid, ref = _grid(s, a.grid_points), _reference(s)
+    cohort = simulate_cohort(s, n=n, seed=replicate_seed(seed, i))
+    adjust = a.adjust if a.adjust is not None else s.adjust_formula()
+    fit = fit_dose_response(
+        cohort,
+        s.exposure,
+        "exit",
+        "event",
+        entry="entry",
+        adjust=adjust or None,
+        knots=a.knots,
+        unit=s.unit,
+    )
+    curve = fit.hr_curve(grid=grid, ref=ref, level=a.level)
+    simultaneous = fit.hr_curve(grid=grid, ref=ref, level=a.level, band="simultaneous")
+    nadir = fit.nadir(a.nadir_method, level=a.level)
+    corridor = fit.corridor("delta", delta=a.corridor_delta, level=a.level)
+    table = fit.quantile_table(ref=s.reference_quintile).table
+    return {
+        "log_hr": curve.log_hr.to_numpy(),
+        "se": curve.se.to_numpy(),
+        "critical": simultaneous.attrs["critical_value"],
+        "nadir": nadir.estimate if nadir.interior else np.nan,
+        "nadir_ci": (nadir.lower, nadir.upper),
+        "corridor": (corridor.lower, corridor.upper),
+        "corridor_ci": (
+            corridor.lower_ci or (np.nan, np.nan),
+            corridor.upper_ci or (np.nan, np.nan),
+        ),
+        "shape": fit.shape(a.shape_alpha).verdict,
+        "quintile_hr": table.hr.to_numpy(),
+        "events": fit.n_events,
+    }
+
+
+def _run_chunk(s: Scenario, n: int, a: Analysis, seed: int, indices: range):
+    out = []
+    for i in indices:
+        try:
+            out.append(_one(s, n, a, seed, i))
+        except (ConvergenceError, InputError) as exc:
+            out.append({"error": str(exc)})
+    return indices, out
+
+
+@dataclass
+class StudyResult:
+    """Estimates of every replicate next to the scenario's truth, and their summaries."""
+
+    scenario: Scenario
+    analysis: Analysis
+    n: int
+    seed: int
+    seconds: float
+    grid: np.ndarray
+    truth: np.ndarray
+    records: list[dict] = field(repr=False)
+
+    @property
+    def ok(self) -> list[dict]:
+        return [r for r in self.records if "error" not in r]
+
+    @property
+    def reps(self) -> int:
+        return len(self.records)
+
+    @property
+    def n_failed(self) -> int:
+        return self.reps - len(self.ok)
+
+    @property
+    def exposure_label(self) -> str:
+        return f"{self.scenario.exposure} ({self.scenario.unit})"
+
+    @property
+    def true_nadir(self) -> float | None:
+        return self.scenario.effect.true_nadir
+
+    @cached_property
+    def _curves(self):
+        est = np.array([r["log_hr"] for r in self.ok])
+        se = np.array([r["se"] for r in self.ok])
+        crit = np.array([r["critical"] for r in self.ok])
+        return est, se, crit
+
+    @property
+    def bias_by_x(self) -> np.ndarray:
+        return self._curves[0].mean(axis=0) - self.truth
+
+    @property
+    def rmse_by_x(self) -> np.ndarray:
+        return np.sqrt(((self._curves[0] - self.truth) ** 2).mean(axis=0))
+
+    @property
+    def pointwise_coverage_by_x(self) -> np.ndarray:
+        est, se, _ = self._curves
+        z = stats.norm.ppf(0.5 + self.analysis.level / 2)
+        at_ref = se.max(axis=0) < 1e-12  # the reference point has no uncertainty
+        cover = (np.abs(est - self.truth) <= z * se + 1e-12).mean(axis=0)
+        return np.where(at_ref, np.nan, cover)
+
+    @property
+    def simultaneous_coverage(self) -> float:
+        est, se, crit = self._curves
+        return float((np.abs(est - self.truth) <= crit[:, None] * se + 1e-12).all(axis=1).mean())
+
+    @property
+    def nadirs(self) -> np.ndarray:
+        return np.array([r["nadir"] for r in self.ok])
+
+    def _covered(self, truth, key, index=None) -> float:
+        hits = []
+        for r in self.ok:
+            lo, hi = r[key] if index is None else r[key][index]
+            hits.append(bool(np.isfinite(lo) and lo <= truth <= hi))
+        return float(np.mean(hits)) if hits and np.isfinite(truth) else np.nan
+
+    def to_dict(self) -> dict:
+        """Summaries with stable keys (see `summary` for their meaning)."""
+        true_nadir = self.true_nadir if self.true_nadir is not None else np.nan
+        corridor = _true_corridor(self.scenario, self.analysis.corridor_delta)
+        shapes = pd.Series([r["shape"] for r in self.ok]).value_counts(normalize=True)
+        quint = np.array([r["quintile_hr"] for r in self.ok])
+        return _clean(
+            {
+                "scenario": self.scenario.name,
+                "reps": self.reps,
+                "failed": self.n_failed,
+                "n": self.n,
+                "seed": self.seed,
+                "seconds": self.seconds,
+                "mean_events": float(np.mean([r["events"] for r in self.ok])),
+                "quintile_hr_mean": {
+                    f"Q{q + 1}": float(v) for q, v in enumerate(np.exp(np.log(quint).mean(axis=0)))
+                },
+                "quintile_reference": f"Q{self.scenario.reference_quintile}",
+                "quintile_hr_target": {f"Q{q}": v for q, v in self.scenario.quintile_hr.items()},
+                "pointwise_coverage": float(np.nanmean(self.pointwise_coverage_by_x)),
+                "simultaneous_coverage": self.simultaneous_coverage,
+                "max_abs_bias": float(np.max(np.abs(self.bias_by_x))),
+                "mean_rmse": float(np.mean(self.rmse_by_x)),
+                "true_nadir": true_nadir,
+                "nadir_bias": float(np.nanmean(self.nadirs) - true_nadir),
+                "nadir_found": float(np.isfinite(self.nadirs).mean()),
+                "nadir_coverage": self._covered(true_nadir, "nadir_ci"),
+                "true_corridor": corridor,
+                "corridor_lower_coverage": self._covered(corridor[0], "corridor_ci", 0),
+                "corridor_upper_coverage": self._covered(corridor[1], "corridor_ci", 1),
+                "shape_rate": {k: float(shapes.get(k, 0.0)) for k in SHAPES},
+                "grid": self.grid,
+                "bias_by_x": self.bias_by_x,
+                "pointwise_coverage_by_x": self.pointwise_coverage_by_x,
+            }
+        )
+
+    def summary(self) -> str:
+        d = self.to_dict()
+        lines = [
+            f"simulation study: scenario {d['scenario']}, {d['reps']} replicates of n = "
+            f"{self.n:,} ({d['failed']} failed), mean events {d['mean_events']:.0f}, "
+            f"{d['seconds']:.1f} s",
+            f"quintile HRs (geometric mean, vs {d['quintile_reference']}): "
+            + ", ".join(f"{k} {v:.3f}" for k, v in d["quintile_hr_mean"].items())
+            + (f"; published targets {d['quintile_hr_target']}" if d["quintile_hr_target"] else ""),
+            f"log-HR curve: max |bias| {d['max_abs_bias']:.3f}, mean RMSE {d['mean_rmse']:.3f}; "
+            f"coverage of {self.analysis.level:.0%} CIs: pointwise {d['pointwise_coverage']:.3f},"
+            f" simultaneous {d['simultaneous_coverage']:.3f}",
+        ]
+        if d["true_nadir"] is not None:
+            lines.append(
+                f"nadir (true {d['true_nadir']:.3g}): found in {d['nadir_found']:.0%}, bias "
+                f"{d['nadir_bias']:+.4f}, {self.analysis.nadir_method} CI coverage "
+                f"{d['nadir_coverage']:.3f}; corridor ends in their delta-method CIs: lower "
+                f"{d['corridor_lower_coverage']:.3f}, upper {d['corridor_upper_coverage']:.3f}"
+            )
+        rates = ", ".join(f"{k} {v:.3f}" for k, v in d["shape_rate"].items() if v)
+        lines.append(f"shape verdicts: {rates}")
+        return "\n".join(lines)
+
+
+def _clean(value):
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def simulation_study(
+    scenario: Scenario | str,
+    *,
+    reps: int,
+    n: int | None = None,
+    analysis: Analysis | None = None,
+    seed: int = 0,
+    jobs: int | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> StudyResult:
+    """Run ``reps`` replicates of simulate -> analyse against the scenario's truth.
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+    reps : int
+    n : int, optional
+        People per replicate (default: the scenario's).
+    analysis : Analysis, optional
+    seed : int
+        Replicate i uses a seed derived from (seed, i): results do not depend on the backend or
+        the number of workers.
+    jobs : int, optional
+        Local worker processes (default: all cores; 1 runs in this process).
+    backend : {"local", "dask"}
+        ``dask`` sends the chunks to the dask.distributed scheduler at ``scheduler``.
+    progress : bool
+        Show a progress bar.
+    """
+    s = load_scenario(scenario) if not isinstance(scenario, Scenario) else scenario
+    a = analysis or Analysis()
+    n = s.n if n is None else int(n)
+    if reps < 1:
+        raise InputError(f"reps={reps}: need at least one replicate")
+    if backend not in ("local", "dask"):
+        raise InputError(f"backend={backend!r}: use 'local' or 'dask'")
+    chunks = [range(k, min(reps, k + CHUNK)) for k in range(0, reps, CHUNK)]
+    records: list = [None] * reps
+    bar = tqdm(total=reps, desc=f"study {s.name}", unit="rep", disable=not progress, leave=False)
+    start = time.perf_counter()
+
+    def collect(results):
+        for indices, out in results:
+            records[indices.start : indices.stop] = out
+            bar.update(len(indices))
+
+    if backend == "dask":
+        try:
+            from distributed import Client, as_completed
+        except ImportError:
+            raise InputError(
+                "backend='dask' needs dask.distributed: pip install 'mgrisk[dask]'"
+            ) from None
+        if scheduler is None:
+            raise InputError("backend='dask' needs scheduler='tcp://host:port'")
+        with Client(scheduler) as client:
+            futures = client.map(
+                _run_chunk,
+                [s] * len(chunks),
+                [n] * len(chunks),
+                [a] * len(chunks),
+                [seed] * len(chunks),
+                chunks,
+                pure=False,
+            )
+            collect(f.result() for f in as_completed(futures))
+    else:
+        jobs = (os.cpu_count() or 1) if jobs is None else jobs
+        if jobs <= 1:
+            collect(_run_chunk(s, n, a, seed, c) for c in chunks)
+        else:
+            context = multiprocessing.get_context("spawn")  # not fork: numba threads
+            with ProcessPoolExecutor(jobs, context) as pool:
+                collect(
+                    pool.map(
+                        _run_chunk,
+                        [s] * len(chunks),
+                        [n] * len(chunks),
+                        [a] * len(chunks),
+                        [seed] * len(chunks),
+                        chunks,
+                    )
+                )
+    bar.close()
+    grid = _grid(s, a.grid_points)
+    ref = _reference(s)
+    truth = s.effect(grid) - s.effect(ref)
+    return StudyResult(s, a, n, seed, time.perf_counter() - start, grid, truth, records)
