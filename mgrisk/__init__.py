@@ -6,6 +6,7 @@ from .errors import ConvergenceError, ConvergenceWarning, InputError, MgriskErro
 from .scenario import Scenario, load_scenario
 from .simulate import simulate_cohort
 from .splines import RCSTransformer, rcs, rcs_basis, rcs_column_names, rcs_knots, rcs_restate
+from .validate import StudyResult, simulation_study
 
 __version__ = "0.1.0"
 
@@ -19,6 +20,7 @@ __all__ = [
     "RCSTransformer",
     "Scenario",
     "SplineWarning",
+    "StudyResult",
     "fit_cox",
     "fit_dose_response",
     "load_scenario",
@@ -29,4 +31,5 @@ __all__ = [
     "rcs_knots",
     "rcs_restate",
     "simulate_cohort",
+    "simulation_study",
 ]

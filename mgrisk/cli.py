@@ -193,6 +193,83 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def cmd_validate(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plot import plot_coverage, plot_nadir_distribution
+    from .validate import simulation_study
+
+    backend = "dask" if args.scheduler else "local"
+    study = simulation_study(
+        args.scenario,
+        reps=args.reps,
+        n=args.n,
+        seed=args.seed,
+        jobs=args.jobs,
+        backend=backend,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "study.json").write_text(json.dumps(study.to_dict(), indent=2))
+    (out / "summary.txt").write_text(study.summary() + "\n")
+    for name, draw in (("coverage", plot_coverage), ("nadirs", plot_nadir_distribution)):
+        fig, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
+        draw(study, ax)
+        fig.savefig(out / f"{name}.png", dpi=200)
+        plt.close(fig)
+    print(study.summary())
+    print(f"wrote {out}/study.json, summary.txt, coverage.png, nadirs.png")
+    return 0
+
+
+def cmd_check_shape(args) -> int:
+    from .doseresponse import fit_dose_response
+    from .scenario import load_scenario
+    from .simulate import simulate_cohort
+
+    source = Path(args.source)
+    if source.suffix.lower() in (".csv", ".parquet", ".pq"):
+        data = _read_table(args.source)
+        missing = [f"--{k}" for k in ("exposure", "time", "event") if getattr(args, k) is None]
+        if missing:
+            raise MgriskError(f"checking a data file needs {', '.join(missing)}")
+        fit = fit_dose_response(
+            data,
+            args.exposure,
+            args.time,
+            args.event,
+            entry=args.entry,
+            adjust=args.adjust,
+            knots=args.knots,
+        )
+    else:
+        scenario = load_scenario(args.source)
+        data = simulate_cohort(scenario, n=args.n, seed=args.seed)
+        fit = fit_dose_response(
+            data,
+            scenario.exposure,
+            "exit",
+            "event",
+            entry="entry",
+            adjust=scenario.adjust_formula(),
+            knots=args.knots,
+        )
+    shape = fit.shape(args.alpha)
+    lm = shape.lind_mehlum
+    evidence = (
+        f"slopes {lm['slope_low']:+.3g}/{lm['slope_high']:+.3g}, p(U) {lm['p_u']:.2g}, "
+        f"association p {shape.association_p:.2g}, nadir {shape.nadir:.3g}"
+    )
+    ok = shape.verdict == args.expect
+    print(f"{'PASS' if ok else 'FAIL'}: shape {shape.verdict} (expected {args.expect}); {evidence}")
+    return 0 if ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mgrisk", description="Dose-response and U-curve risk modelling in cohort data."
@@ -242,6 +319,36 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--out", required=True, help="CSV or Parquet file (by extension)")
     sim.set_defaults(run=cmd_simulate)
+
+    val = command(
+        "validate",
+        "Simulation study: bias, coverage, nadir, corridor and shape "
+        "rates against a scenario's truth.",
+    )
+    val.add_argument("scenario", help="shipped name (rotterdam, ...) or a .toml path")
+    val.add_argument("--reps", type=int, required=True)
+    val.add_argument("--n", type=int, help="people per replicate (default: the scenario's)")
+    val.add_argument("--seed", type=int, default=0)
+    where = val.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=int, help="local worker processes (default: all cores)")
+    where.add_argument("--scheduler", help="dask.distributed scheduler address")
+    val.add_argument("--out", required=True, help="output folder")
+    val.set_defaults(run=cmd_validate)
+
+    chk = command("check-shape", "Exit 0 if the fitted curve has the expected shape, else 1.")
+    chk.add_argument("source", help="a scenario (name or .toml) or a CSV/Parquet file")
+    chk.add_argument(
+        "--expect",
+        required=True,
+        choices=["U", "inverted-U", "J", "reverse-J", "increasing", "decreasing", "flat"],
+    )
+    chk.add_argument("--exposure"), chk.add_argument("--time"), chk.add_argument("--event")
+    chk.add_argument("--entry"), chk.add_argument("--adjust")
+    chk.add_argument("--knots", type=int, default=4)
+    chk.add_argument("--alpha", type=float, default=0.05)
+    chk.add_argument("--n", type=int, help="people to simulate (scenarios)")
+    chk.add_argument("--seed", type=int, default=0)
+    chk.set_defaults(run=cmd_check_shape)
     return parser
 
 

@@ -38,7 +38,8 @@ Schema (every key is checked; units in brackets)::
     shape = "quadratic" | "hinge" | "linear" | "points" | "flat"
     nadir = 0.85                       # quadratic, hinge: where the log HR is 0 and lowest
     curvature_low = 30.0               # quadratic: log HR = curvature (x - nadir)^2, with its
-    curvature_high = 30.0              #   own curvature on each side of the nadir
+    curvature_high = 30.0              #   own curvature on each side of the nadir,
+    width_low = 0.07  width_high = 0.07  # and straight (C1) beyond nadir -/+ width (optional)
     slope_low = -5.0  slope_high = 5.0 # hinge: slopes below and above the nadir [per mmol/L]
     slope = 2.0  reference = 0.84      # linear: slope (x - reference)
     x = [...]  log_hr = [...]          # points: linear interpolation, flat beyond the ends
@@ -82,6 +83,8 @@ class Effect:
     nadir: float = math.nan
     curvature_low: float = 0.0
     curvature_high: float = 0.0
+    width_low: float = math.inf
+    width_high: float = math.inf
     slope_low: float = 0.0
     slope_high: float = 0.0
     slope: float = 0.0
@@ -93,8 +96,11 @@ class Effect:
         """The true log HR at x (0 at the nadir, or at ``reference`` for a linear shape)."""
         x = np.asarray(x, dtype=float)
         d = x - self.nadir
-        if self.shape == "quadratic":
-            return np.where(d < 0, self.curvature_low, self.curvature_high) * d**2
+        if self.shape == "quadratic":  # linear (C1) beyond nadir -/+ width
+            c = np.where(d < 0, self.curvature_low, self.curvature_high)
+            w = np.where(d < 0, self.width_low, self.width_high)
+            a = np.abs(d)
+            return np.where(a <= w, c * d**2, c * w * (2 * a - w))
         if self.shape == "hinge":
             return np.where(d < 0, self.slope_low * d, self.slope_high * d)
         if self.shape == "linear":
@@ -195,6 +201,9 @@ def _effect(table: dict, where: str, path: str) -> Effect:
         kw["curvature_high"] = r.get("curvature_high", default=both, lo=0)
         if math.isnan(kw["curvature_low"]) or math.isnan(kw["curvature_high"]):
             r._fail("curvature", "is missing (or give curvature_low and curvature_high)")
+        width = r.get("width", default=math.inf, lo=0)
+        kw["width_low"] = r.get("width_low", default=width, lo=0)
+        kw["width_high"] = r.get("width_high", default=width, lo=0)
     if shape == "hinge":
         kw["slope_low"] = r.get("slope_low")
         kw["slope_high"] = r.get("slope_high")

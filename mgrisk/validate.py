@@ -216,7 +216,9 @@ class StudyResult:
                 "max_abs_bias": float(np.max(np.abs(self.bias_by_x))),
                 "mean_rmse": float(np.mean(self.rmse_by_x)),
                 "true_nadir": true_nadir,
-                "nadir_bias": float(np.nanmean(self.nadirs) - true_nadir),
+                "nadir_bias": float(np.nanmean(self.nadirs) - true_nadir)
+                if np.isfinite(self.nadirs).any()
+                else np.nan,
                 "nadir_found": float(np.isfinite(self.nadirs).mean()),
                 "nadir_coverage": self._covered(true_nadir, "nadir_ci"),
                 "true_corridor": corridor,

@@ -1,0 +1,80 @@
+"""Assertions for downstream test suites: is the curve's shape what it should be?
+
+>>> from mgrisk.testing import assert_shape   # in a pytest file
+>>> # assert_shape(cohort_df, expected="U", exposure="mg", time="exit", event="event",
+>>> #              entry="entry", adjust="female + egfr")
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .doseresponse import DoseResponse, fit_dose_response
+from .scenario import Scenario, load_scenario
+from .validate import Analysis, StudyResult, simulation_study
+
+__all__ = ["assert_recovers", "assert_shape"]
+
+
+def assert_shape(
+    result_or_data, expected: str = "U", *, alpha: float = 0.05, **fit_kwargs
+) -> DoseResponse:
+    """Fail unless the dose-response shape verdict is ``expected``.
+
+    Parameters
+    ----------
+    result_or_data : DoseResponse or pandas.DataFrame
+        A fitted result, or data to fit with ``fit_kwargs`` (exposure, time, event, entry, ...).
+    expected : str
+        One of U, inverted-U, J, reverse-J, increasing, decreasing, flat.
+    """
+    fit = result_or_data
+    if isinstance(result_or_data, pd.DataFrame):
+        fit = fit_dose_response(result_or_data, **fit_kwargs)
+    shape = fit.shape(alpha)
+    if shape.verdict != expected:
+        raise AssertionError(f"expected a {expected} shape, got {shape.verdict}\n{shape}")
+    return fit
+
+
+def assert_recovers(
+    scenario: Scenario | str,
+    *,
+    reps: int = 50,
+    n: int | None = None,
+    seed: int = 0,
+    analysis: Analysis | None = None,
+    min_coverage: float = 0.90,
+    max_nadir_bias: float | None = 0.02,
+    expected_shape: str | None = None,
+    min_power: float = 0.5,
+    jobs: int | None = 1,
+) -> StudyResult:
+    """Fail unless a simulation study recovers the scenario's truth: pointwise CI coverage of
+    the log-HR curve >= ``min_coverage``, |nadir bias| <= ``max_nadir_bias`` (when the truth has
+    a nadir) and, if given, ``expected_shape`` in at least ``min_power`` of replicates."""
+    s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    study = simulation_study(
+        s, reps=reps, n=n, seed=seed, analysis=analysis, jobs=jobs, progress=False
+    )
+    d = study.to_dict()
+    problems = []
+    if d["pointwise_coverage"] < min_coverage:
+        problems.append(f"pointwise coverage {d['pointwise_coverage']:.3f} < {min_coverage}")
+    if (
+        max_nadir_bias is not None
+        and d["nadir_bias"] is not None
+        and abs(d["nadir_bias"]) > max_nadir_bias
+    ):
+        problems.append(
+            f"nadir bias {d['nadir_bias']:+.4f} beyond +-{max_nadir_bias} "
+            f"(true nadir {d['true_nadir']})"
+        )
+    if expected_shape is not None and d["shape_rate"][expected_shape] < min_power:
+        problems.append(
+            f"shape {expected_shape} in {d['shape_rate'][expected_shape]:.2f} of "
+            f"replicates < {min_power}"
+        )
+    if problems:
+        raise AssertionError(f"{s.name}: " + "; ".join(problems) + "\n" + study.summary())
+    return study
