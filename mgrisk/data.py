@@ -181,7 +181,7 @@ def _check_times(frame: pd.DataFrame, time: str, entry: str | None) -> None:
             row = frame.index[bad.nonzero()[0][0]]
             raise InputError(
                 f"column '{time}': {int(bad.sum())} row(s) with zero or negative follow-up, "
-                f"first at row {row} ({exit_[bad][0]!r}); follow-up must be > 0"
+                f"first at row {row} ({exit_[bad][0]:g}); follow-up must be > 0"
             )
         return
     start = frame[entry].to_numpy()
@@ -190,6 +190,6 @@ def _check_times(frame: pd.DataFrame, time: str, entry: str | None) -> None:
         row = frame.index[bad.nonzero()[0][0]]
         raise InputError(
             f"columns '{entry}'/'{time}': {int(bad.sum())} row(s) exit at or before entry, first "
-            f"at row {row} (entry {start[bad][0]!r}, exit {exit_[bad][0]!r}); every row needs "
+            f"at row {row} (entry {start[bad][0]:g}, exit {exit_[bad][0]:g}); every row needs "
             "entry < exit"
         )

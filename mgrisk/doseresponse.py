@@ -14,6 +14,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import patsy
 from scipy import stats
 
 from .bootstrap import BootstrapFits, bootstrap_fits
@@ -61,6 +62,7 @@ class Settings:
     reference: str | float
     robust: bool
     unit: str
+    timefix: bool = True
 
 
 def _robust(robust, frame, weights, cluster) -> bool:
@@ -68,6 +70,17 @@ def _robust(robust, frame, weights, cluster) -> bool:
         return bool(robust)
     w = np.ones(len(frame)) if weights is None else frame[weights].to_numpy(dtype=float)
     return default_robust(w, cluster)
+
+
+def _terms(formula: str | None) -> list[str]:
+    """The right-hand-side terms of a patsy formula, by name."""
+    if not formula:
+        return []
+    return [
+        t.name()
+        for t in patsy.ModelDesc.from_formula(formula).rhs_termlist
+        if t.name() != "Intercept"
+    ]
 
 
 def _spline_term(exposure: str, knots) -> str:
@@ -92,6 +105,7 @@ def fit_dose_response(
     robust: bool | None = None,
     missing: str = "drop",
     unit: str = "mmol/L",
+    timefix: bool = True,
 ) -> DoseResponse:
     """Fit a Cox model with a restricted cubic spline of the exposure.
 
@@ -123,6 +137,10 @@ def fit_dose_response(
         Rows with missing values in used columns are dropped and counted, or an error.
     unit : str
         Unit of the exposure, for printing.
+    timefix : bool
+        Merge near-tied times as R's ``survival::coxph`` does (its default). ``rms::cph`` does
+        not merge them: ``timefix=False`` reproduces cph on times computed in floating point
+        (e.g. ``age + futime / 365.25``).
 
     Returns
     -------
@@ -161,8 +179,9 @@ def fit_dose_response(
         cluster,
         ties,
         reference,
-        bool(robust or cluster is not None),
+        _robust(robust, frame, weights, cluster),
         unit,
+        timefix,
     )
     return DoseResponse(settings, cohort, design)
 
@@ -187,6 +206,7 @@ class DoseResponse:
             strata=None if s.strata is None else frame[s.strata],
             weights=None if s.weights is None else frame[s.weights],
             cluster=None if s.cluster is None else frame[s.cluster],
+            fix_ties=s.timefix,
         )
         self.cox: CoxResult = fit_prepared(self.prepared, ties=s.ties, robust=s.robust)
         self._boot: dict[tuple[int, int], BootstrapFits] = {}
@@ -291,7 +311,7 @@ class DoseResponse:
                 rows[f"{name}: nonlinear"] = self._wald(nonlinear[name])
         interaction = [c for name, cols in terms.items() if ":" in name for c in cols]
         all_nonlinear = [c for cols in nonlinear.values() for c in cols]
-        if all_nonlinear:
+        if len(nonlinear) > 1 or (nonlinear and interaction):  # as rms prints it
             rows["TOTAL NONLINEAR"] = self._wald(all_nonlinear)
         if interaction:
             rows["TOTAL INTERACTION"] = self._wald(interaction)
@@ -513,29 +533,28 @@ class DoseResponse:
         """The same analysis on the same complete rows with some settings changed."""
         s = asdict(self.settings)
         s.update(changes)
-        kw = {
-            k: s[k]
-            for k in (
-                "entry",
-                "adjust",
-                "knots",
-                "cause",
-                "strata",
-                "weights",
-                "cluster",
-                "ties",
-                "reference",
-                "robust",
-                "unit",
-            )
-        }
+        keys = (
+            "entry",
+            "adjust",
+            "knots",
+            "cause",
+            "strata",
+            "weights",
+            "cluster",
+            "ties",
+            "reference",
+            "robust",
+            "unit",
+            "timefix",
+        )
+        kw = {k: s[k] for k in keys}
         if "knots" not in changes:
             kw["knots"] = list(self.knots)
         return fit_dose_response(self.cohort.frame, s["exposure"], s["time"], s["event"], **kw)
 
     def compare_knots(self, knots=(3, 4, 5, 6)) -> pd.DataFrame:
-        """AIC, BIC (log of the number of events, as R's BIC for coxph) and the nonlinearity
-        tests for each number of knots."""
+        """AIC, BIC (penalty log(n) per coefficient, n the rows analysed, as R's BIC of an rms
+        cph fit) and the nonlinearity tests for each number of knots."""
         rows = []
         for k in knots:
             fit = self.refit(knots=int(k))
@@ -547,7 +566,7 @@ class DoseResponse:
                     "knots": int(k),
                     "loglik": ll,
                     "aic": -2 * ll + 2 * p,
-                    "bic": -2 * ll + np.log(fit.n_events) * p,
+                    "bic": -2 * ll + np.log(fit.n) * p,
                     "nonlinear_chi2": nonlin.chi2,
                     "nonlinear_df": int(nonlin.df),
                     "nonlinear_p": nonlin.p,
@@ -571,7 +590,8 @@ class DoseResponse:
         s = self.settings
         levels = sorted(frame[group].unique())
         formula = f"{_spline_term(s.exposure, self.knots)} * C({group})"
-        adjust = f"{formula} + {s.adjust}" if s.adjust else formula
+        others = [t for t in _terms(s.adjust) if t not in (group, f"C({group})")]
+        adjust = " + ".join([formula, *others])
         model = DoseResponse(s, self.cohort, design_matrix(adjust, frame).first(s.exposure))
         inter = [
             c
