@@ -63,6 +63,7 @@ class Settings:
     robust: bool
     unit: str
     timefix: bool = True
+    model: str = "cause-specific"  # or "fine-gray" (subdistribution hazards)
 
 
 def _robust(robust, frame, weights, cluster) -> bool:
@@ -105,6 +106,7 @@ def fit_dose_response(
     robust: bool | None = None,
     missing: str = "drop",
     unit: str = "mmol/L",
+    model: str = "cause-specific",
     timefix: bool = True,
 ) -> DoseResponse:
     """Fit a Cox model with a restricted cubic spline of the exposure.
@@ -137,6 +139,10 @@ def fit_dose_response(
         Rows with missing values in used columns are dropped and counted, or an error.
     unit : str
         Unit of the exposure, for printing.
+    model : {"cause-specific", "fine-gray"}
+        Cause-specific hazards (other causes censored), or the Fine-Gray subdistribution
+        hazards of ``cause`` (`mgrisk.competing`): curves are then subdistribution HRs, and
+        the variance is robust, clustered by person (or ``cluster``), unless ``robust=False``.
     timefix : bool
         Merge near-tied times as R's ``survival::coxph`` does (its default). ``rms::cph`` does
         not merge them: ``timefix=False`` reproduces cph on times computed in floating point
@@ -146,6 +152,10 @@ def fit_dose_response(
     -------
     DoseResponse
     """
+    if model not in ("cause-specific", "fine-gray"):
+        raise InputError(f"model={model!r}: use 'cause-specific' or 'fine-gray'")
+    if model == "fine-gray" and robust is None:
+        robust = True
     cohort = check_cohort(
         data,
         exposure=exposure,
@@ -182,6 +192,7 @@ def fit_dose_response(
         _robust(robust, frame, weights, cluster),
         unit,
         timefix,
+        model=model,
     )
     return DoseResponse(settings, cohort, design)
 
@@ -208,6 +219,11 @@ class DoseResponse:
             cluster=None if s.cluster is None else frame[s.cluster],
             fix_ties=s.timefix,
         )
+        self.rows = None  # frame row of each prepared row (Fine-Gray expands them)
+        if s.model == "fine-gray":
+            from .competing._dose import fine_gray_prepared
+
+            self.prepared, self.rows = fine_gray_prepared(self)
         self.cox: CoxResult = fit_prepared(self.prepared, ties=s.ties, robust=s.robust)
         self._boot: dict[tuple[int, int], BootstrapFits] = {}
 
@@ -325,6 +341,7 @@ class DoseResponse:
         """Refit on the same rows with other exposure columns (e.g. categories) + the adjustment."""
         adj = self.design.matrix.iloc[:, self._adjust_columns()]
         X = np.column_stack([columns, adj.to_numpy()]) if adj.shape[1] else columns
+        X = X if self.rows is None else X[self.rows]
         prepared = self.prepared.with_X(X, names + list(adj.columns))
         return fit_prepared(prepared, ties=self.settings.ties, robust=self.settings.robust)
 
@@ -545,6 +562,7 @@ class DoseResponse:
             "reference",
             "robust",
             "unit",
+            "model",
             "timefix",
         )
         kw = {k: s[k] for k in keys}
@@ -629,6 +647,34 @@ class DoseResponse:
                 )
             )
         return pd.concat(out, ignore_index=True), test
+
+    # --- absolute risk (competing risks) -------------------------------------------------------
+    def absolute_risk(
+        self,
+        grid=None,
+        at: dict | None = None,
+        time: float | None = None,
+        *,
+        start: float | None = None,
+        level: float = 0.95,
+        conf_type: str = "log-log",
+        n_points: int = 101,
+    ) -> pd.DataFrame:
+        """Predicted cumulative incidence of the cause of interest by ``time`` across the
+        exposure, accounting for the competing causes (as riskRegression::CSC + predictRisk).
+
+        Cause-specific Cox models with this design are fitted for every cause in the data
+        (whatever ``model``); the risk is for the covariate profile ``at`` (a dict; default the
+        median of continuous covariates, the mode of the others) and someone event-free at
+        ``start`` (required with age as the time scale: e.g. ``start=70, time=85`` is the risk
+        of the event by 85 from 70). Pointwise CIs by the delta method (influence functions).
+        Columns: exposure, risk, se, lower, upper; ``attrs`` say what was computed.
+        """
+        from .competing._dose import absolute_risk_curve
+
+        return absolute_risk_curve(
+            self, grid, at, time, start=start, level=level, conf_type=conf_type, n_points=n_points
+        )
 
     # --- reporting --------------------------------------------------------------------------
     def summary(self, *, corridor_delta: float = 0.1) -> str:
