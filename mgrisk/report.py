@@ -70,6 +70,11 @@ def result_dict(fit: DoseResponse, *, corridor_delta: float = 0.1) -> dict:
                 "adjust": s.adjust,
                 "strata": s.strata,
                 "robust": s.robust,
+                "hazard": (
+                    "subdistribution (Fine-Gray)"
+                    if getattr(s, "model", "cause-specific") == "fine-gray"
+                    else "cause-specific"
+                ),
             },
             "knots": list(fit.knots),
             "coef": fit.coef.to_dict(),
@@ -116,15 +121,27 @@ def summary_text(fit: DoseResponse, *, corridor_delta: float = 0.1) -> str:
     )
     nadir = fit.nadir()
     corridor = fit.corridor(delta=corridor_delta)
+    fine_gray = getattr(s, "model", "cause-specific") == "fine-gray"
     lines = [
         f"Dose-response: {s.exposure} ({u}) and event code {s.cause} of '{s.event}'",
         f"rows analysed: {fit.n} of {fit.cohort.n_input} ({dropped}); event codes: {counts}"
         + (
-            "; other causes are censored (cause-specific hazards)"
+            (
+                "; other causes stay in the risk set with censoring weights (Fine-Gray "
+                "subdistribution hazards)"
+                if fine_gray
+                else "; other causes are censored (cause-specific hazards)"
+            )
             if len(fit.cohort.event_counts) > 2
             else ""
         ),
-        f"Cox model ({s.ties} ties, {'robust' if s.robust else 'model-based'} variance), "
+        (
+            f"Fine-Gray model: HRs are subdistribution HRs ({fit.cox.n} weighted rows as R's "
+            "finegray; "
+            if fine_gray
+            else "Cox model ("
+        )
+        + f"{s.ties} ties, {'robust' if s.robust else 'model-based'} variance), "
         f"{time_scale}; rcs({s.exposure}) knots: "
         + ", ".join(f"{k:.4g}" for k in fit.knots)
         + (f"; adjusted for {s.adjust}" if s.adjust else ""),
