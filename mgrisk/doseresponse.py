@@ -232,7 +232,7 @@ class DoseResponse:
     se = property(lambda self: self.cox.se)
     cov = property(lambda self: self.cox.variance)
     loglik = property(lambda self: self.cox.loglik)
-    n = property(lambda self: self.cox.n)
+    n = property(lambda self: self.cox.n if self.rows is None else len(self.cohort.frame))
     n_events = property(lambda self: self.cox.n_events)
     n_dropped = property(lambda self: self.cohort.n_dropped)
 
