@@ -1,5 +1,6 @@
 """mgrisk: dose-response and U-curve risk modelling in cohort data."""
 
+from .competing import cumulative_incidence, fit_fine_gray
 from .cox import CoxResult, fit_cox, prepare_cox
 from .doseresponse import DoseResponse, fit_dose_response
 from .errors import ConvergenceError, ConvergenceWarning, InputError, MgriskError, SplineWarning
@@ -21,8 +22,10 @@ __all__ = [
     "Scenario",
     "SplineWarning",
     "StudyResult",
+    "cumulative_incidence",
     "fit_cox",
     "fit_dose_response",
+    "fit_fine_gray",
     "load_scenario",
     "prepare_cox",
     "rcs",
