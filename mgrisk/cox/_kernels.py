@@ -169,27 +169,37 @@ def _gram_parallel(X, q, parts, size):
 
 
 @njit(cache=True)
-def _weighted_gram(X, q):
+def _gram_serial(X, q, parts, size):
+    for c in range(N_CHUNKS):
+        _gram_chunk(X, q, c * size, min(X.shape[0], (c + 1) * size), parts[c])
+
+
+def weighted_gram(X, q):
     """sum_i q_i x_i x_i^T (lower triangle), summed over a fixed number of row chunks in a fixed
-    order, so the result does not depend on the number of threads."""
+    order, so the result does not depend on the number of threads. Threads only for large n
+    (chosen here, in Python, so that only the variant used is compiled)."""
     n, p = X.shape
     parts = np.zeros((N_CHUNKS, p, p))
     size = (n + N_CHUNKS - 1) // N_CHUNKS
-    if n >= PARALLEL_ROWS:
-        _gram_parallel(X, q, parts, size)
-    else:
-        for c in range(N_CHUNKS):
-            _gram_chunk(X, q, c * size, min(n, (c + 1) * size), parts[c])
-    G = np.zeros((p, p))
-    for c in range(N_CHUNKS):
-        G += parts[c]
-    return G
+    (_gram_parallel if n >= PARALLEL_ROWS else _gram_serial)(X, q, parts, size)
+    return parts.sum(axis=0)
+
+
+def cox_pass(X, w, offset, beta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron):
+    """Log partial likelihood, score and information at beta (information is symmetric)."""
+    loglik, U, AA, q = _pass_terms(
+        X, w, offset, beta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron
+    )
+    info = weighted_gram(X, q) - AA
+    lower = np.tril(info)
+    return loglik, U, lower + np.tril(lower, -1).T
 
 
 @njit(cache=True)
-def cox_pass(X, w, offset, beta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron):
-    """Log partial likelihood, score and information at beta (information is symmetric)."""
-    n, p = X.shape
+def _pass_terms(X, w, offset, beta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron):
+    """Log-likelihood, score, the a a' part of the information and the per-row weights q_i of
+    its x x' part."""
+    n = X.shape[0]
     eta = _linear_predictor(X, beta, offset)
     _, wr, loglik, U, AA, c2, haz, _, _, _, _ = event_time_terms(
         X, w, eta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, False
@@ -206,11 +216,7 @@ def cox_pass(X, w, offset, beta, exit_pos, entry_pos, death_ptr, death_rows, blo
         for jj in range(death_ptr[m], death_ptr[m + 1]):
             i = death_rows[jj]
             q[i] -= wr[i] * c2[m]
-    info = _weighted_gram(X, q) - AA
-    for j in range(p):
-        for k in range(j):
-            info[k, j] = info[j, k]
-    return loglik, U, info
+    return loglik, U, AA, q
 
 
 @njit(cache=True)
@@ -455,7 +461,6 @@ def _gather_parallel(X, order, center, scale, out):
         _gather_rows(X, order, center, scale, out, c * size, min(order.size, (c + 1) * size))
 
 
-@njit(cache=True)
 def gather_scaled(X, order, center, scale):
     """(X[order] - center) / scale as a new C-contiguous matrix (threads for large n only)."""
     out = np.empty((order.size, X.shape[1]))
