@@ -18,6 +18,8 @@
 #                Aalen-Johansen at ages 70, 80, 90
 #   risk         riskRegression::CSC + predictRisk at 10 years on a creatinine grid for a
 #                70-year-old woman (product limit), with se; Efron and Breslow; landmark at 2 y
+#   risk_untied  CSC + predictRisk with se on 400 simulated people without tied times (data
+#                inline): riskRegression's standard errors where ties play no part
 suppressMessages({
   library(survival); library(Hmisc); library(cmprsk); library(riskRegression)
 })
@@ -123,5 +125,20 @@ risk_case <- function(ties) {
 }
 out$risk <- list(grid = A(grid), time = tt[3], profile = list(age = 70, sex = 0),
                  cases = lapply(c("efron", "breslow"), risk_case))
+
+# --- CSC standard errors on data without ties -------------------------------------------------
+set.seed(3); n <- 400
+x <- rnorm(n); z <- rbinom(n, 1, 0.5)
+t1 <- rexp(n, 0.1 * exp(0.5 * x)); t2 <- rexp(n, 0.15 * exp(-0.3 * x + 0.4 * z))
+cens <- runif(n, 0, 15)
+sim <- data.frame(time = pmin(t1, t2, cens), x = x, z = z)
+sim$status <- ifelse(cens < pmin(t1, t2), 0L, ifelse(t1 < t2, 1L, 2L))
+csc <- CSC(Hist(time, status) ~ x + z, data = sim, cause = 1)
+nd <- data.frame(x = c(-1, 0, 1.5), z = c(0, 1, 0))
+p <- predict(csc, newdata = nd, times = 5, cause = 1, se = TRUE)
+out$risk_untied <- list(data = list(time = A(sim$time), status = A(sim$status), x = A(sim$x),
+                                    z = A(sim$z)),
+                        profiles = list(x = A(nd$x), z = A(nd$z)), time = 5,
+                        risk = A(p$absRisk[, 1]), se = A(p$absRisk.se[, 1]))
 
 write_json_exact(out, "tests/reference/competing_extra.json")
