@@ -15,7 +15,7 @@ import pandas as pd
 import patsy
 
 from .errors import InputError
-from .splines import rcs, rcs_column_names
+from .splines import rcs, rcs_basis, rcs_column_names
 
 __all__ = ["Design", "design_matrix"]
 
@@ -25,10 +25,11 @@ class Design:
     """A built design: the matrix, patsy's design info, and the columns each term owns."""
 
     matrix: pd.DataFrame
-    info: patsy.DesignInfo
+    info: patsy.DesignInfo | None  # None: built by the fast path from ``spec``
     terms: dict[str, list[int]]
     nonlinear: dict[str, list[int]]
-    column_order: list[int] | None = None  # patsy's columns as reordered by `first`
+    column_order: list[int] | None = None  # columns as reordered by `first`
+    spec: tuple = ()  # fast path: ((column, knots or None), ...) in column-block order
 
     def first(self, term: str) -> Design:
         """The same design with ``term``'s columns moved to the front (rms's order)."""
@@ -40,12 +41,17 @@ class Design:
             return {k: [new_pos[c] for c in v] for k, v in mapping.items()}
 
         terms = {term: moved(self.terms)[term]} | moved(self.terms)
-        return Design(self.matrix.iloc[:, order], self.info, terms, moved(self.nonlinear), order)
+        return Design(
+            self.matrix.iloc[:, order], self.info, terms, moved(self.nonlinear), order, self.spec
+        )
 
     def build(self, data: pd.DataFrame) -> pd.DataFrame:
         """The same columns (same knots, same coding) for new data."""
-        (m,) = patsy.build_design_matrices([self.info], data, return_type="dataframe")
-        m = m.drop(columns="Intercept")
+        if self.info is None:
+            m = _fast_matrix(self.spec, data)
+        else:
+            (m,) = patsy.build_design_matrices([self.info], data, return_type="dataframe")
+            m = m.drop(columns="Intercept")
         if self.column_order is not None:
             m = m.iloc[:, self.column_order]
         m.columns = self.matrix.columns
@@ -61,6 +67,58 @@ def _rcs_variable(code: str) -> str | None:
     if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "rcs" and call.args:
         return ast.unparse(call.args[0])
     return None
+
+
+def _fast_spec(formula: str, data: pd.DataFrame) -> tuple | None:
+    """((column, knots or None), ...) when every term is a numeric column or
+    ``rcs(column, knots=[...])``; None when patsy is needed."""
+    try:
+        desc = patsy.ModelDesc.from_formula(formula)
+    except patsy.PatsyError:
+        return None
+    spec = []
+    for term in desc.rhs_termlist:
+        if not term.factors:
+            continue
+        if len(term.factors) != 1:
+            return None
+        node = ast.parse(term.factors[0].code, mode="eval").body
+        if isinstance(node, ast.Name) and node.id in data.columns:
+            if not pd.api.types.is_numeric_dtype(data[node.id]):
+                return None
+            spec.append((node.id, None))
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", None) == "rcs"
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id in data.columns
+            and len(node.keywords) == 1
+            and node.keywords[0].arg == "knots"
+        ):
+            try:
+                knots = tuple(float(v) for v in ast.literal_eval(node.keywords[0].value))
+            except (ValueError, TypeError):
+                return None
+            spec.append((node.args[0].id, knots))
+        else:
+            return None
+    return tuple(spec)
+
+
+def _fast_matrix(spec: tuple, data: pd.DataFrame) -> pd.DataFrame:
+    blocks, names = [], []
+    for column, knots in spec:
+        x = data[column].to_numpy(dtype=float)
+        if np.isnan(x).any():
+            raise InputError(f"column '{column}' has missing values; drop or impute them")
+        if knots is None:
+            blocks.append(x[:, None])
+            names.append(column)
+        else:
+            blocks.append(rcs_basis(x, knots))
+            names += rcs_column_names(column, len(knots))
+    return pd.DataFrame(np.hstack(blocks), columns=names, index=data.index)
 
 
 def design_matrix(formula: str, data: pd.DataFrame) -> Design:
@@ -83,6 +141,17 @@ def design_matrix(formula: str, data: pd.DataFrame) -> Design:
     >>> design_matrix("rcs(mg, 4) + age", df).matrix.columns.tolist()
     ['mg', "mg'", "mg''", 'age']
     """
+    spec = _fast_spec(formula, data)
+    if spec:  # numeric columns and splines with given knots: what patsy would build, faster
+        m = _fast_matrix(spec, data)
+        terms, nonlinear, start = {}, {}, 0
+        for column, knots in spec:
+            width = 1 if knots is None else len(knots) - 1
+            terms[column] = list(range(start, start + width))
+            if knots is not None:
+                nonlinear[column] = terms[column][1:]
+            start += width
+        return Design(m, None, terms, nonlinear, None, spec)
     try:
         m = patsy.dmatrix(
             formula,
