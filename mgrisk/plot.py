@@ -244,3 +244,166 @@ def plot_nadir_distribution(study, ax=None):
     ax.set_ylabel("replicates")
     ax.legend(fontsize=8, frameon=False)
     return ax
+
+
+# --- competing risks: absolute risk by exposure, stacked cumulative incidence ------------------
+# (mgrisk.competing; the same conventions: Okabe-Ito colours plus hatches, ax=None, axes back)
+__all__ += ["plot_absolute_risk", "plot_cumulative_incidence"]
+
+
+def plot_absolute_risk(
+    fit: DoseResponse,
+    ax=None,
+    *,
+    risk=None,
+    cause_label: str | None = None,
+    distribution: bool = True,
+    **risk_kwargs,
+):
+    """Absolute risk (cumulative incidence of the cause of interest, competing causes
+    accounted for) across the exposure, with its pointwise CI band.
+
+    Parameters
+    ----------
+    fit : DoseResponse
+    risk : DataFrame, optional
+        A result of ``fit.absolute_risk``; computed from ``risk_kwargs`` (``time``, ``start``,
+        ``at``, ``grid``, ``level``) when not given.
+    cause_label : str, optional
+        Name of the cause of interest (e.g. "dementia").
+    distribution : bool
+        Show the exposure's distribution along the bottom.
+    """
+    ax = _axes(ax)
+    if risk is None:
+        risk = fit.absolute_risk(**risk_kwargs)
+    a = risk.attrs
+    x = risk.exposure.to_numpy()
+    if distribution:
+        _distribution(ax, fit.x, x.min(), x.max())
+    level = a.get("level", 0.95)
+    ax.fill_between(
+        x,
+        100 * risk.lower,
+        100 * risk.upper,
+        color="#BBBBBB",
+        alpha=0.6,
+        linewidth=0,
+        label=f"{level:.0%} CI (pointwise, delta method)",
+    )
+    span = (
+        f"by {a['time']:g} for someone event-free at {a['start']:g}"
+        if a.get("start")
+        else f"by {a.get('time', 0):g}"
+    )
+    name = cause_label or f"cause {a.get('cause', 1)}"
+    ax.plot(x, 100 * risk.risk, color=VERMILION, linewidth=2, label=f"risk of {name} {span}")
+    profile = ", ".join(
+        f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in a.get("at", {}).items()
+    )
+    if profile:
+        ax.plot([], [], " ", label=_wrap(f"profile: {profile}"))
+    causes = a.get("causes")
+    if causes and len(causes) > 1:
+        ax.plot(
+            [],
+            [],
+            " ",
+            label=f"competing causes {[c for c in causes if c != a.get('cause')]} accounted for",
+        )
+    ax.set_xlim(x.min(), x.max())
+    ax.set_ylim(0, max(100 * risk.upper.max(), 1e-9) * 1.35)
+    ax.set_xlabel(_exposure_label(fit))
+    ax.set_ylabel("absolute risk (%)")
+    ax.legend(loc="upper center", fontsize=7.5, frameon=False)
+    return ax
+
+
+#: fill colour and hatch of causes 1, 2, 3, ... in stacked plots (the event-free part is white)
+_CAUSE_STYLE = [(VERMILION, "//"), (SKY, ".."), (GREEN, "\\\\"), (ORANGE, "xx"), (BLUE, "--")]
+
+
+def plot_cumulative_incidence(
+    ci, axes=None, *, cause_labels: dict | None = None, xlabel: str = "time", max_time=None
+):
+    """Stacked Aalen-Johansen cumulative incidence, one panel per group: the cause of interest
+    at the bottom, the other causes above it, and the event-free probability on top.
+
+    Parameters
+    ----------
+    ci : CumulativeIncidence
+        From `mgrisk.competing.cumulative_incidence` (e.g. ``by="mg", quantiles=5``).
+    axes : sequence of Axes, optional
+        One per group; default a row of panels sharing the y axis.
+    cause_labels : dict, optional
+        Names of the causes, e.g. ``{1: "dementia", 2: "death"}``.
+    xlabel : str
+        The time axis (e.g. "years since baseline", "age").
+    max_time : float, optional
+        Right end of the time axis.
+
+    Returns
+    -------
+    numpy array of Axes
+    """
+    groups = list(ci.curves)
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(
+            1,
+            len(groups),
+            figsize=(2.6 * len(groups) + 1.2, 3.6),
+            sharey=True,
+            layout="constrained",
+            squeeze=False,
+        )
+        axes = axes[0]
+    axes = np.atleast_1d(axes)
+    order = [ci.cause] + [k for k in ci.causes if k != ci.cause]
+    names = {k: f"cause {k}" for k in order} | (cause_labels or {})
+    style = {k: _CAUSE_STYLE[i % len(_CAUSE_STYLE)] for i, k in enumerate(order)}
+    for ax, g in zip(axes, groups, strict=True):
+        curve = ci.curves[g]
+        t = np.concatenate([[min(0.0, curve.time[0])], curve.time])
+        end = curve.time[-1] if max_time is None else max_time
+        keep = t <= end
+        t = np.append(t[keep], end)
+        bottom = np.zeros(t.size)
+        for k in order:
+            if k not in curve.causes:
+                continue
+            f = np.concatenate([[0.0], curve.cif[:, curve.causes.index(k)]])[keep]
+            top = bottom + np.append(f, f[-1])
+            colour, hatch = style[k]
+            ax.fill_between(
+                t,
+                bottom,
+                top,
+                step="post",
+                facecolor=colour,
+                alpha=0.55,
+                hatch=hatch,
+                edgecolor="#333333",
+                linewidth=0.6,
+                label=names[k],
+            )
+            bottom = top
+        ax.step(t, bottom, where="post", color=BLACK, linewidth=1)
+        ax.set_title(str(g), fontsize=9)
+        ax.set_xlim(t[0], end)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel(xlabel)
+    axes[0].set_ylabel("cumulative incidence (stacked)")
+    axes[0].legend(loc="upper left", fontsize=7.5, frameon=False)
+    if ci.gray is not None:
+        axes[-1].text(
+            0.98,
+            0.98,
+            f"Gray's test (cause {ci.cause}): p = {ci.gray.p:.2g}",
+            transform=axes[-1].transAxes,
+            ha="right",
+            va="top",
+            fontsize=7.5,
+        )
+    return axes
