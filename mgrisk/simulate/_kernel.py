@@ -19,28 +19,28 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
-@njit(inline="always")
+@njit
 def _mix(z):
     z = (z ^ (z >> np.uint64(30))) * _M1
     z = (z ^ (z >> np.uint64(27))) * _M2
     return z ^ (z >> np.uint64(31))
 
 
-@njit(inline="always")
+@njit
 def _uniform(key, i, slot):
     """Uniform in (0, 1) for person i and slot (< 64): a bijective hash of (i, slot) and key."""
     z = _mix(key ^ _mix(np.uint64(i) * np.uint64(64) + np.uint64(slot)))
     return (np.float64(z >> np.uint64(11)) + 0.5) * 1.1102230246251565e-16  # 2**-53
 
 
-@njit(inline="always")
+@njit
 def _normal(key, i, slot):
     u1 = _uniform(key, i, slot)
     u2 = _uniform(key, i, slot + 1)
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
 
-@njit(inline="always")
+@njit
 def _truncated_normal(key, i, first_slot, lo, hi):
     """Standard normal restricted to [lo, hi] by rejection (10 attempts, then clamped)."""
     z = 0.0
@@ -130,7 +130,7 @@ def draw_population(key, n, age, exposure, female_share, cov_kind, cov_a, cov_b,
     return out
 
 
-@njit(inline="always")
+@njit
 def _gompertz_time(a0, u, lam, alpha, eta):
     """Age at the event for someone event-free at a0: inverse of the Gompertz cumulative hazard
     H(t) = lam exp(eta) (exp(alpha t) - 1) / alpha, conditional on t > a0 (Bender et al. 2005)."""
