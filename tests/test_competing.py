@@ -533,3 +533,34 @@ def test_fine_gray_with_delayed_entry_is_unbiased():
     assert abs(est.mean() - beta) < 3 * mc_se, (est.mean(), mc_se)
     assert 0.92 < np.mean(cover) < 0.98, np.mean(cover)
     assert abs(naive.mean() - beta) > 5 * naive.std() / np.sqrt(naive.size), naive.mean()
+
+
+# --- figures ---------------------------------------------------------------------------------
+def test_plots_show_the_risk_and_the_stacked_curves():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mgrisk.plot import plot_absolute_risk, plot_cumulative_incidence
+
+    df = _competing_cohort(2000, seed=4)
+    fit = fit_dose_response(df, "mg", "exit", "event", entry="entry", adjust="C(sex)")
+    risk = fit.absolute_risk(grid=np.linspace(0.72, 0.96, 25), time=85, start=70, at={"sex": 0})
+    ax = plot_absolute_risk(fit, risk=risk, cause_label="dementia")
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), 100 * risk.risk)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("dementia by 85 for someone event-free at 70" in t for t in labels)
+    assert ax.get_ylabel() == "absolute risk (%)"
+    plt.close(ax.figure)
+
+    ci = cumulative_incidence(df.assign(years=df.exit - df.entry), "years", "event", by="sex")
+    axes = plot_cumulative_incidence(ci, cause_labels={1: "dementia", 2: "death"})
+    assert len(axes) == 2 and axes[0].get_title() == "0"
+    stacked = axes[0].get_lines()[-1].get_ydata()  # the top of the stack: 1 - event-free
+    curve = ci.curves[0]
+    assert stacked[-1] == pytest.approx(curve.cif[-1].sum())
+    assert stacked[-1] == pytest.approx(1 - curve.survival[-1])
+    assert "Gray's test" in axes[-1].texts[0].get_text()
+    plt.close(axes[0].figure)
