@@ -151,15 +151,20 @@ def plot_hr_curve(
             label=f"quintile HRs (vs {ref_cat}, at medians)",
         )
     ax.set_xlim(lo, hi)
-    ax.set_xlabel(_exposure_label(fit))
     where = "the nadir" if ref == "nadir" else f"{r_value:.3g}"
-    ax.set_ylabel(f"hazard ratio vs {where}")
-    ax.yaxis.set_major_formatter(_plain_formatter())
-    ax.yaxis.set_minor_formatter(_plain_formatter(minor=True))
+    _finish_log_axis(ax, fit, f"hazard ratio vs {where}")
     ax.legend(loc="upper center", fontsize=7.5, frameon=False)
     top = max(curve.upper.max(), ax.get_ylim()[1])
     ax.set_ylim(min(curve.lower.min(), 0.9) * 0.8, top * 1.9)
     return ax
+
+
+def _finish_log_axis(ax, fit, ylabel: str) -> None:
+    """Exposure label with units, HR label, plain numbers on the log axis."""
+    ax.set_xlabel(_exposure_label(fit))
+    ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_formatter(_plain_formatter())
+    ax.yaxis.set_minor_formatter(_plain_formatter(minor=True))
 
 
 def _wrap(text: str, width: int = 60) -> str:
@@ -206,10 +211,7 @@ def plot_truth_vs_estimate(fit: DoseResponse, scenario, ax=None, *, level: float
         label=f"truth ({scenario.name})",
     )
     ax.axhline(1.0, color="#555555", linestyle=":", linewidth=1)
-    ax.set_xlabel(_exposure_label(fit))
-    ax.set_ylabel(f"hazard ratio vs {ref:.3g}")
-    ax.yaxis.set_major_formatter(_plain_formatter())
-    ax.yaxis.set_minor_formatter(_plain_formatter(minor=True))
+    _finish_log_axis(ax, fit, f"hazard ratio vs {ref:.3g}")
     ax.legend(fontsize=8, frameon=False)
     return ax
 

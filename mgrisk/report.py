@@ -30,15 +30,15 @@ import numpy as np
 if TYPE_CHECKING:
     from .doseresponse import DoseResponse
 
-__all__ = ["result_dict", "summary_text"]
+__all__ = ["json_safe", "result_dict", "summary_text"]
 
 
-def _clean(value):
-    """JSON-safe: numpy scalars to Python, NaN to None."""
+def json_safe(value):
+    """JSON-safe: numpy scalars and arrays to Python, NaN to None."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [json_safe(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not np.isfinite(value):
@@ -53,7 +53,7 @@ def result_dict(fit: DoseResponse, *, corridor_delta: float = 0.1) -> dict:
     quant = fit.quantile_table()
     shape = fit.shape()
     lr = fit.lr_test()
-    return _clean(
+    return json_safe(
         {
             "exposure": s.exposure,
             "unit": s.unit,

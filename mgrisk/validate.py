@@ -22,6 +22,7 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from .errors import ConvergenceError, InputError
+from .report import json_safe
 from .scenario import Scenario, load_scenario
 
 __all__ = ["Analysis", "StudyResult", "simulation_study"]
@@ -197,7 +198,7 @@ class StudyResult:
         corridor = _true_corridor(self.scenario, self.analysis.corridor_delta)
         shapes = pd.Series([r["shape"] for r in self.ok]).value_counts(normalize=True)
         quint = np.array([r["quintile_hr"] for r in self.ok])
-        return _clean(
+        return json_safe(
             {
                 "scenario": self.scenario.name,
                 "reps": self.reps,
@@ -256,18 +257,6 @@ class StudyResult:
         return "\n".join(lines)
 
 
-def _clean(value):
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 def simulation_study(
     scenario: Scenario | str,
     *,
@@ -308,6 +297,13 @@ def simulation_study(
         raise InputError(f"backend={backend!r}: use 'local' or 'dask'")
     chunks = [range(k, min(reps, k + CHUNK)) for k in range(0, reps, CHUNK)]
     records: list = [None] * reps
+    per_chunk = (
+        [s] * len(chunks),
+        [n] * len(chunks),
+        [a] * len(chunks),
+        [seed] * len(chunks),
+        chunks,
+    )  # the arguments of _run_chunk, chunk by chunk
     bar = tqdm(total=reps, desc=f"study {s.name}", unit="rep", disable=not progress, leave=False)
     start = time.perf_counter()
 
@@ -326,15 +322,7 @@ def simulation_study(
         if scheduler is None:
             raise InputError("backend='dask' needs scheduler='tcp://host:port'")
         with Client(scheduler) as client:
-            futures = client.map(
-                _run_chunk,
-                [s] * len(chunks),
-                [n] * len(chunks),
-                [a] * len(chunks),
-                [seed] * len(chunks),
-                chunks,
-                pure=False,
-            )
+            futures = client.map(_run_chunk, *per_chunk, pure=False)
             collect(f.result() for f in as_completed(futures))
     else:
         jobs = (os.cpu_count() or 1) if jobs is None else jobs
@@ -343,16 +331,7 @@ def simulation_study(
         else:
             context = multiprocessing.get_context("spawn")  # not fork: numba threads
             with ProcessPoolExecutor(jobs, context) as pool:
-                collect(
-                    pool.map(
-                        _run_chunk,
-                        [s] * len(chunks),
-                        [n] * len(chunks),
-                        [a] * len(chunks),
-                        [seed] * len(chunks),
-                        chunks,
-                    )
-                )
+                collect(pool.map(_run_chunk, *per_chunk))
     bar.close()
     grid = _grid(s, a.grid_points)
     ref = _reference(s)

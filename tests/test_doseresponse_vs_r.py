@@ -24,8 +24,9 @@ def data(case):
     return fl
 
 
-def fit_case(case, **kwargs):
-    """As rms::cph fits it: cph does not merge near-tied times (timefix) as coxph does."""
+def fit_case(case, timefix=False):
+    """As rms::cph fits it (cph does not merge near-tied times as coxph does); timefix=True for
+    survival::coxph's figures."""
     return fit_dose_response(
         data(case),
         case["exposure"],
@@ -34,8 +35,7 @@ def fit_case(case, **kwargs):
         entry=case.get("entry"),
         adjust=case["adjust"],
         knots=len(case["knots"]),
-        timefix=False,
-        **kwargs,
+        timefix=timefix,
     )
 
 
@@ -81,15 +81,7 @@ def test_lr_test_of_nonlinearity(pair):
 def test_quintile_table_matches_r_cut_and_coxph(pair):
     case, _ = pair
     q = case["quintiles"]
-    fit = fit_dose_response(
-        data(case),
-        case["exposure"],
-        case["time"],
-        case["event"],
-        entry=case.get("entry"),
-        adjust=case["adjust"],
-        knots=len(case["knots"]),
-    )  # R's quintile analysis is survival::coxph, which merges near-tied times (timefix)
+    fit = fit_case(case, timefix=True)  # R's quintile models are survival::coxph
     table = fit.quantile_table().table
     np.testing.assert_allclose(np.r_[table.lower_bound, table.upper_bound.iloc[-1]], q["breaks"])
     np.testing.assert_array_equal(table.n, q["n"])
