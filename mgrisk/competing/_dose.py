@@ -42,6 +42,7 @@ def fine_gray_prepared(fit: DoseResponse) -> tuple[PreparedCox, np.ndarray]:
         weights=None if s.weights is None else frame[s.weights].to_numpy(dtype=float),
         cluster=_column(frame, s.cluster),
         cause=s.cause,
+        fix_ties=getattr(s, "timefix", True),
     )
     return prepared, rows.row
 

@@ -213,10 +213,13 @@ def prepare_fine_gray(
     cluster=None,
     cause: int = 1,
     names: list[str] | None = None,
+    fix_ties: bool = True,
 ) -> tuple[PreparedCox, FineGrayRows]:
     """Expanded rows (see `finegray_rows`) prepared for the Cox engine, clustered by person
     (or by ``cluster``, one value per person); fit with `mgrisk.cox.fit_prepared`."""
-    rows = finegray_rows(time, event, entry=entry, strata=strata, weights=weights, cause=cause)
+    rows = finegray_rows(
+        time, event, entry=entry, strata=strata, weights=weights, cause=cause, fix_ties=fix_ties
+    )
     if isinstance(X, pd.DataFrame):
         Xr = X.iloc[rows.row].reset_index(drop=True)
     else:
@@ -232,6 +235,7 @@ def prepare_fine_gray(
         weights=rows.weight,
         cluster=person[rows.row],
         names=names,
+        fix_ties=fix_ties,
     )
     return prepared, rows
 
