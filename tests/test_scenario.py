@@ -57,3 +57,60 @@ def test_unknown_name_lists_shipped_and_bad_toml(tmp_path):
     path.write_text("name = ")
     with pytest.raises(InputError, match="not valid TOML"):
         load_scenario(path)
+
+
+@pytest.mark.slow
+def test_shipped_files_load_from_an_installed_wheel(tmp_path):
+    """Scenarios and models are inside the wheel (mgrisk/_shipped), not only in the repository."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "-w",
+            str(tmp_path / "whl"),
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if built.returncode != 0:
+        pytest.skip(f"cannot build a wheel here: {built.stderr[-200:]}")
+    wheel = next((tmp_path / "whl").glob("mgrisk-*.whl"))
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+    )
+    code = (
+        "import mgrisk; from mgrisk.models import load_model; "
+        "s = mgrisk.load_scenario('rotterdam'); m = load_model('rotterdam_mg_dementia'); "
+        "print(mgrisk.__file__, s.path, m.exposure)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(target), "PATH": ""},
+    ).stdout
+    assert str(target) in out.split()[0] and "_shipped/synthetic/rotterdam.toml" in out
