@@ -207,7 +207,7 @@ Setup = Callable[[Cohort, str], tuple[Callable[[], object], Callable[[object], n
 @dataclass(frozen=True)
 class Peer:
     name: str
-    setup: Setup  # (cohort, layout) -> (fit, coefficients of its result); setup is not timed
+    setup: Setup | None  # (cohort, layout) -> (fit, coefficients); setup is not timed
     timefix: bool  # merges near-tied times as R's coxph does (aeqSurv)
     about: str
 
@@ -318,6 +318,12 @@ PYTHON_PEERS = [
     ),
 ]
 R_PEER = "R coxph"
+R_INFO = Peer(
+    R_PEER,
+    None,
+    True,
+    "R survival::coxph(Surv(entry, exit, event) ~ ..., ties='efron') via Rscript",
+)
 PEER_MODULES = {
     "survival": "survival",
     "survival-bare": "survival",
@@ -714,7 +720,9 @@ def version(dist: str) -> str:
         return "not installed"
 
 
-def print_tables(rows: list[Row], peer_names: list[str], peer_about: dict[str, str]) -> None:
+def print_tables(rows: list[Row], peers: list[Peer]) -> None:
+    peer_names = [p.name for p in peers]
+    timefix = {p.name: p.timefix for p in peers}
     width = 20
     print(
         "\nCox fits, Efron ties, 5 covariates. Median wall time in ms over repeated fits after"
@@ -774,8 +782,8 @@ def print_tables(rows: list[Row], peer_names: list[str], peer_about: dict[str, s
             cell = row.peers.get(name)
             if cell is None:
                 continue
-            timefix = name in (R_PEER, "survival")
-            ref = row.ref_timefix if timefix or row.ref_exact is None else row.ref_exact
+            merged = timefix[name]
+            ref = row.ref_timefix if merged or row.ref_exact is None else row.ref_exact
             if cell.coef is not None:
                 d = np.max(np.abs(cell.coef - ref))
                 dse = np.max(np.abs(cell.coef - ref) / row.se)
@@ -788,12 +796,12 @@ def print_tables(rows: list[Row], peer_names: list[str], peer_about: dict[str, s
             print(
                 f"{fmt_size(row.n):>5}  {row.layout:9s} {name:14s} {len(cell.times):>4}"
                 f" {fmt_ms(cell.median):>10} {mn:>9} {agree}  "
-                f"{'timefix' if timefix else 'exact':7s} {notes}"
+                f"{'timefix' if merged else 'exact':7s} {notes}"
             )
     print("\nEngines:")
     print("  mgrisk         mgrisk.cox.fit_cox(X, exit, event, entry=entry) (prepare + fit)")
-    for name in peer_names:
-        print(f"  {name:14s} {peer_about[name]}")
+    for peer in peers:
+        print(f"  {peer.name:14s} {peer.about}")
 
 
 def diff_text(a: np.ndarray | None, b: np.ndarray, se: np.ndarray) -> str:
@@ -917,12 +925,7 @@ def main(argv: list[str] | None = None) -> None:
         rows = []
         for n in sizes:
             rows += run_size(n, args, peers, use_r, workdir, history)
-        peer_names = [p.name for p in peers] + ([R_PEER] if use_r else [])
-        about = {p.name: p.about for p in peers}
-        about[R_PEER] = (
-            "R survival::coxph(Surv(entry, exit, event) ~ ..., ties='efron') via Rscript"
-        )
-        print_tables(rows, peer_names, about)
+        print_tables(rows, [*peers, R_INFO] if use_r else peers)
         if not args.no_extras:
             print_extras(
                 first_call(workdir), peak_memory(MEMORY_SIZE, args.seed, workdir), MEMORY_SIZE
