@@ -70,12 +70,12 @@ def _write_outputs(fit, out: Path, model, formats: list[str], *, jobs, quiet: bo
     )
     nadir = fit.nadir("bootstrap", **boot) if model.bootstrap else fit.nadir()
     summary = fit.summary(corridor_delta=model.corridor_delta)
-    if corridor.lower_ci:
-        summary += (
-            f"\ncorridor ends, bootstrap 95% CIs ({corridor.n_boot} replicates): "
-            f"lower {corridor.lower_ci[0]:.4g}-{corridor.lower_ci[1]:.4g}, upper "
-            f"{corridor.upper_ci[0]:.4g}-{corridor.upper_ci[1]:.4g}"
-        )
+    level = f"{model.corridor_level:.0%}"
+    for side, ci in (("lower", corridor.lower_ci), ("upper", corridor.upper_ci)):
+        if ci:
+            summary += (
+                f"\ncorridor {side} end, {level} CI ({corridor.ci_method}): {ci[0]:.4g}-{ci[1]:.4g}"
+            )
     if model.bootstrap:
         summary += (
             f"\nnadir, bootstrap 95% CI: {nadir.lower:.4g} to {nadir.upper:.4g} ({nadir.note})"

@@ -38,12 +38,9 @@ def write_report(
         else f"{nadir.estimate:.4g} {s.unit}: {nadir.note}"
     )
     corridor_ci = ""
-    if corridor.lower_ci:
-        corridor_ci = (
-            f" Bootstrap {0.95:.0%} CIs ({corridor.n_boot} replicates): lower end "
-            f"{corridor.lower_ci[0]:.4g}-{corridor.lower_ci[1]:.4g}, upper end "
-            f"{corridor.upper_ci[0]:.4g}-{corridor.upper_ci[1]:.4g}."
-        )
+    for side, ci in (("lower", corridor.lower_ci), ("upper", corridor.upper_ci)):
+        if ci:
+            corridor_ci += f" CI of the {side} end ({corridor.ci_method}): {ci[0]:.4g}-{ci[1]:.4g}."
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>",
