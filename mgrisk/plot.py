@@ -98,7 +98,7 @@ def plot_hr_curve(
         linewidth=0,
         label=f"{level:.0%} CI ({band})",
     )
-    ax.plot(curve.exposure, curve.hr, color=BLACK, linewidth=2, label="hazard ratio (spline)")
+    ax.plot(curve.exposure, curve.hr, color=BLACK, linewidth=2, label=f"{_ratio(fit)} (spline)")
     ax.axhline(1.0, color="#555555", linestyle="--", linewidth=1)
     if corridor is None:
         corridor = fit.corridor()
@@ -152,11 +152,17 @@ def plot_hr_curve(
         )
     ax.set_xlim(lo, hi)
     where = "the nadir" if ref == "nadir" else f"{r_value:.3g}"
-    _finish_log_axis(ax, fit, f"hazard ratio vs {where}")
+    _finish_log_axis(ax, fit, f"{_ratio(fit)} vs {where}")
     ax.legend(loc="upper center", fontsize=7.5, frameon=False)
     top = max(curve.upper.max(), ax.get_ylim()[1])
     ax.set_ylim(min(curve.lower.min(), 0.9) * 0.8, top * 1.9)
     return ax
+
+
+def _ratio(fit) -> str:
+    """What the curve is: a hazard ratio, or a subdistribution HR for a Fine-Gray fit."""
+    fine_gray = getattr(fit.settings, "model", "cause-specific") == "fine-gray"
+    return "subdistribution hazard ratio" if fine_gray else "hazard ratio"
 
 
 def _finish_log_axis(ax, fit, ylabel: str) -> None:
