@@ -171,7 +171,7 @@ def measure(
     if cell.warmup > limit:
         cell.status = "not repeated"
         cell.times = [cell.warmup]
-        cell.notes.append(f"one fit took {cell.warmup:.0f} s (> {limit:.0f} s): not repeated")
+        cell.notes.append(f"one fit took {cell.warmup:.0f} s (> {limit:.0f} s)")
         return cell
     count = repeats if repeats is not None else repeats_for(n, cell.warmup)
     with warnings.catch_warnings():
@@ -486,47 +486,67 @@ def skip_cell(prediction: tuple[float, str], limit: float) -> Cell:
     )
 
 
-def probe(
-    peers: list[Peer],
-    use_r: bool,
-    seed: int,
-    workdir: Path,
-    history: dict[tuple[str, str], list[tuple[int, float]]],
-) -> None:
-    """One fit of each peer at the probe sizes (after a warm-up), for extrapolation."""
+History = dict[tuple[str, str], list[tuple[int, float]]]  # (peer, layout) -> [(n, seconds)]
+
+
+def single_fit(peer: Peer, c: Cohort, layout: str, workdir: Path, warm_up: bool = False):
+    """Seconds of one fit of `peer` (R: in its own process, after a warm-up), None on failure."""
+    if peer.setup is None:
+        csv = workdir / f"single_{c.n}.csv"
+        write_csv(c, csv)
+        cell = run_r(csv, [layout], 1, workdir)[layout]
+        csv.unlink()
+        return cell.median if cell.times else None
+    try:
+        fit, _ = peer.setup(c, layout)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if warm_up:
+                fit()  # imports and first-call costs out of the way
+            start = time.perf_counter()
+            fit()
+            return time.perf_counter() - start
+    except Exception:  # reported when the real sizes fail too
+        return None
+
+
+def probe(peers: list[Peer], seed: int, workdir: Path, history: History) -> None:
+    """One fit of each peer at the probe sizes, for extrapolation."""
     for i, n in enumerate(PROBE_SIZES):
         c = make_cohort(n, seed + 1)
         for layout in LAYOUTS:
             for peer in peers:
-                try:
-                    fit, _ = peer.setup(c, layout)
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        if i == 0:
-                            fit()  # imports and first-call costs out of the way
-                        start = time.perf_counter()
-                        fit()
-                        history[peer.name, layout].append((n, time.perf_counter() - start))
-                except Exception:  # reported when the real sizes fail too
-                    pass
-        if use_r:
-            csv = workdir / f"probe_{n}.csv"
-            write_csv(c, csv)
-            for layout, cell in run_r(csv, list(LAYOUTS), 1, workdir).items():
-                if cell.times:
-                    history[R_PEER, layout].append((n, cell.median))
+                seconds = single_fit(peer, c, layout, workdir, warm_up=i == 0)
+                if seconds is not None:
+                    history[peer.name, layout].append((n, seconds))
 
 
-def run_size(
-    n: int,
-    args,
-    peers: list[Peer],
-    use_r: bool,
-    workdir: Path,
-    history: dict[tuple[str, str], list[tuple[int, float]]],
-) -> list[Row]:
+def skip_prediction(
+    peer: Peer, layout: str, n: int, limit: float, seed: int, workdir: Path, history: History
+) -> tuple[float, str] | None:
+    """The predicted time of one fit at n when it exceeds `limit` (skip), else None (run).
+
+    A prediction near the limit (limit/10 .. 2 limit) is refined by one fit at n/4 first, so
+    that the exponent comes from sizes closer to n (lifelines' counting-process fit steepens
+    from about n^1.4 at 5k rows to n^1.9 at 100k).
+    """
+    points = history[peer.name, layout]
+    prediction = predict_seconds(points, n)
+    if prediction is None or prediction[0] <= limit / 10:
+        return None
+    m = n // 4
+    if prediction[0] < 2 * limit and m > max(p[0] for p in points):
+        seconds = single_fit(peer, make_cohort(m, seed + 2), layout, workdir)
+        if seconds is not None:
+            points.append((m, seconds))
+            prediction = predict_seconds(points, n)
+    return prediction if prediction is not None and prediction[0] > limit else None
+
+
+def run_size(n: int, args, peers: list[Peer], workdir: Path, history: History) -> list[Row]:
     c = make_cohort(n, args.seed)
     print(f"  n={n:,}: {int(c.event.sum()):,} events; load {load()}", flush=True)
+    csv = workdir / f"cohort_{n}.csv"
     rows = []
     for layout in LAYOUTS:
         fit, coef_of = mgrisk_setup(c, layout)
@@ -548,42 +568,25 @@ def run_size(
             flush=True,
         )
         for peer in peers:
-            prediction = predict_seconds(history[peer.name, layout], n)
-            if prediction is not None and prediction[0] > args.limit:
+            prediction = skip_prediction(peer, layout, n, args.limit, args.seed, workdir, history)
+            if prediction is not None:
                 row.peers[peer.name] = skip_cell(prediction, args.limit)
+            elif peer.setup is None:  # R: one process times the repeated fits
+                if not csv.exists():
+                    write_csv(c, csv)
+                reps = repeats_for(n, 0.0)
+                row.peers[peer.name] = run_r(csv, [layout], reps, workdir)[layout]
             else:
                 fit, coef_of = peer.setup(c, layout)
                 row.peers[peer.name] = measure(fit, coef_of, n, args.limit)
-                if row.peers[peer.name].times:
-                    history[peer.name, layout].append((n, row.peers[peer.name].median))
+            if row.peers[peer.name].times:
+                history[peer.name, layout].append((n, row.peers[peer.name].median))
             print(
                 f"    {layout:9s} {peer.name:14s} {cell_text(row.peers[peer.name], cell)}",
                 flush=True,
             )
         rows.append(row)
-    if use_r:
-        todo = []
-        for row in rows:
-            prediction = predict_seconds(history[R_PEER, row.layout], n)
-            if prediction is not None and prediction[0] > args.limit:
-                row.peers[R_PEER] = skip_cell(prediction, args.limit)
-            else:
-                todo.append(row.layout)
-        if todo:
-            csv = workdir / f"cohort_{n}.csv"
-            write_csv(c, csv)
-            reps = repeats_for(n, 0.0)
-            for row in rows:
-                if row.layout in todo:
-                    cell = run_r(csv, [row.layout], reps, workdir)[row.layout]
-                    row.peers[R_PEER] = cell
-                    if cell.times:
-                        history[R_PEER, row.layout].append((n, cell.median))
-                    print(
-                        f"    {row.layout:9s} {R_PEER:14s} {cell_text(cell, row.mgrisk)}",
-                        flush=True,
-                    )
-            csv.unlink()
+    csv.unlink(missing_ok=True)
     return rows
 
 
@@ -619,27 +622,34 @@ import numpy as np
 from mgrisk.cox import fit_cox
 folder, mode = sys.argv[1], sys.argv[2]
 X, entry, exit_, event = (np.load(f"{folder}/{k}.npy") for k in ("X", "entry", "exit", "event"))
-fit_cox(X[:5000], exit_[:5000], event[:5000], entry=entry[:5000])  # imports, JIT, cache loads
 
-def rss_kib():
+def fit():
+    fit_cox(X, exit_, event, entry=entry)
+
+def rss():
     with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+        return 1024 * next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+
+def reset_peak():  # restart the peak-RSS high-water mark (Linux >= 4.0)
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 out = {"mode": mode}
 if mode == "rusage":
-    try:  # reset the peak-RSS high-water mark (Linux >= 4.0) so it covers the fit only
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        out["reset"] = True
-    except OSError:
-        out["reset"] = False
-    out["rss_before"] = rss_kib() * 1024
-    out["maxrss_before"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    fit_cox(X, exit_, event, entry=entry)
-    out["maxrss_after"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    for label in ("first", "second"):  # the first fit also loads (or compiles) numba kernels
+        out["reset"] = reset_peak()
+        before = rss()
+        fit()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+        out[label] = {"before": before, "peak": peak}
 else:
+    fit()
     tracemalloc.start()
-    fit_cox(X, exit_, event, entry=entry)
+    fit()
     out["current"], out["peak"] = tracemalloc.get_traced_memory()
 print(json.dumps(out))
 """
@@ -828,29 +838,33 @@ def print_extras(jit, memory, n_memory: int) -> None:
     rusage, traced, input_bytes = memory
     mib = 2.0**20
     print(
-        f"\nPeak memory of one {n_memory:,}-row counting-process fit_cox, fresh process after a"
-        f" 5,000-row warm-up;\ninput arrays (X, entry, exit, event) {input_bytes / mib:.0f} MiB:"
+        f"\nPeak memory of a {n_memory:,}-row counting-process fit_cox in a fresh process;"
+        f" input arrays\n(X, entry, exit, event) {input_bytes / mib:.0f} MiB:"
     )
     if "error" in rusage:
         print(f"  resource.getrusage: failed: {rusage['error']}")
     else:
-        extra = rusage["maxrss_after"] - rusage["rss_before"]
-        how = (
-            "high-water mark reset through /proc/self/clear_refs before the fit"
+        reset = (
+            "high-water mark reset through /proc/self/clear_refs before each fit"
             if rusage["reset"]
-            else "high-water mark NOT reset: an upper bound on the fit's own"
-            " peak only if it exceeds earlier peaks"
+            else "high-water mark NOT reset: the first figure includes the imports"
         )
-        print(
-            f"  resource.getrusage ru_maxrss: peak RSS {rusage['maxrss_after'] / mib:.0f} MiB,"
-            f" {extra / mib:.0f} MiB above the RSS before the fit"
-            f" ({extra / input_bytes:.2f}x the input; {how})"
-        )
+        print(f"  resource.getrusage ru_maxrss, peak RSS ({reset}):")
+        for label, what in (
+            ("first", "first fit in the process (also loads or compiles the numba kernels)"),
+            ("second", "second fit (the fit alone)"),
+        ):
+            r = rusage[label]
+            extra = r["peak"] - r["before"]
+            print(
+                f"    {what}: {r['peak'] / mib:.0f} MiB, {extra / mib:.0f} MiB above the RSS"
+                f" before it ({extra / input_bytes:.2f}x the input)"
+            )
     if "error" in traced:
         print(f"  tracemalloc: failed: {traced['error']}")
     else:
         print(
-            f"  tracemalloc: peak {traced['peak'] / mib:.0f} MiB allocated during the fit"
+            f"  tracemalloc, second fit: peak {traced['peak'] / mib:.0f} MiB allocated"
             f" ({traced['peak'] / input_bytes:.2f}x the input; numpy and numba allocations,"
             f" {traced['current'] / mib:.1f} MiB still held after it)"
         )
@@ -917,15 +931,15 @@ def main(argv: list[str] | None = None) -> None:
             f"  sizes {', '.join(f'{n:,}' for n in sizes)}; seed {args.seed}; limit"
             f" {args.limit:.0f} s per fit"
         )
-        history: dict[tuple[str, str], list[tuple[int, float]]] = {
-            (name, layout): [] for name in [p.name for p in peers] + [R_PEER] for layout in LAYOUTS
-        }
+        if use_r:
+            peers = [*peers, R_INFO]
+        history: History = {(p.name, layout): [] for p in peers for layout in LAYOUTS}
         print(f"probing peers at {', '.join(f'{n:,}' for n in PROBE_SIZES)} rows ...", flush=True)
-        probe(peers, use_r, args.seed, workdir, history)
+        probe(peers, args.seed, workdir, history)
         rows = []
         for n in sizes:
-            rows += run_size(n, args, peers, use_r, workdir, history)
-        print_tables(rows, [*peers, R_INFO] if use_r else peers)
+            rows += run_size(n, args, peers, workdir, history)
+        print_tables(rows, peers)
         if not args.no_extras:
             print_extras(
                 first_call(workdir), peak_memory(MEMORY_SIZE, args.seed, workdir), MEMORY_SIZE
