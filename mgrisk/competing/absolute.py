@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..cox import CoxResult
-from ..cox._kernels import _risk_sums
+from ..cox._kernels import risk_set_sums
 from ..errors import InputError
 from .cif import confidence_limits
 
@@ -54,7 +54,7 @@ class CauseModel:
         lp = X @ beta
         shift = lp.max()
         wr = d.weights * np.exp(lp - shift)
-        S0, S1 = _risk_sums(X, wr, d.exit_pos, d.entry_pos, d.block_end, d.event_times.size)
+        S0, S1 = risk_set_sums(X, wr, d.exit_pos, d.entry_pos, d.block_end, d.event_times.size)
         L = fit._residuals[0]
         dfbeta = (L * d.weights[:, None]) @ fit.cov_scaled / d.scale
         hazard = fit.baseline_hazard["hazard"].to_numpy()

@@ -17,72 +17,94 @@ midrange before exponentiation, so no risk score overflows.
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["cox_pass", "event_time_terms", "score_residuals"]
+__all__ = ["cox_pass", "event_time_terms", "risk_set_sums", "risk_weights", "score_residuals"]
 
 #: Number of row chunks reduced in a fixed order: results do not depend on the thread count.
 N_CHUNKS = 16
-#: Rows from which kernels use all threads (below, starting threads costs more than it saves).
-PARALLEL_ROWS = 200_000
+#: Sums may be reassociated (vectorised); the fixed chunking keeps them thread-independent.
+FAST_SUMS = {"reassoc", "contract"}
 
 
-@njit(cache=True)
-def _linear_predictor(X, beta, offset):
-    n, p = X.shape
+# Chunk kernels take slices and loop from 0: numba then vectorises the column sweeps.
+@njit(cache=True, fastmath=FAST_SUMS)
+def _eta_chunk(X, offset, beta, eta, start):
+    """eta = offset + X[start:start + eta.size] beta."""
+    m = eta.size
+    eta[:] = offset
+    for j in range(X.shape[1]):
+        xj = X[start : start + m, j]
+        b = beta[j]
+        for i in range(m):
+            eta[i] += xj[i] * b
+
+
+@njit(cache=True, parallel=True)
+def risk_weights(X, w, offset, beta):
+    """Linear predictors eta, their midrange ``shift`` and risk weights w exp(eta - shift)
+    (shifting keeps every exp finite)."""
+    n = X.shape[0]
+    size = (n + N_CHUNKS - 1) // N_CHUNKS
     eta = np.empty(n)
-    for i in range(n):
-        s = offset[i]
-        for j in range(p):
-            s += X[i, j] * beta[j]
-        eta[i] = s
-    return eta
+    wr = np.empty(n)
+    for c in prange(N_CHUNKS):
+        start, stop = min(n, c * size), min(n, (c + 1) * size)
+        _eta_chunk(X, offset[start:stop], beta, eta[start:stop], start)
+    shift = 0.5 * (eta.max() + eta.min())
+    for c in prange(N_CHUNKS):
+        start, stop = min(n, c * size), min(n, (c + 1) * size)
+        wr[start:stop] = w[start:stop] * np.exp(eta[start:stop] - shift)
+    return eta, shift, wr
 
 
 @njit(cache=True)
-def _risk_sums(X, wr, exit_pos, entry_pos, block_end, n_times):
-    """S0[m] = sum of w*r over the risk set of event time m; S1[m] the same of w*r*x."""
+def _risk_set_steps(X, wr, exit_pos, entry_pos, n_times):
+    """Row m: the change of (S0, S1) between event times m and m + 1 (a difference array:
+    a row enters at its exit position and leaves below its entry position)."""
     p = X.shape[1]
-    S0 = np.zeros(n_times)
-    S1 = np.zeros((n_times, p))
+    steps = np.zeros((n_times, p + 1))
     for i in range(X.shape[0]):
         e = exit_pos[i]
         if e < 0:
             continue
         v = wr[i]
-        S0[e] += v
-        for j in range(p):
-            S1[e, j] += v * X[i, j]
         s = entry_pos[i]
+        steps[e, 0] += v
         if s >= 0:
-            S0[s] -= v
-            for j in range(p):
-                S1[s, j] -= v * X[i, j]
+            steps[s, 0] -= v
+        for j in range(p):
+            vx = v * X[i, j]
+            steps[e, j + 1] += vx
+            if s >= 0:
+                steps[s, j + 1] -= vx
+    return steps
+
+
+@njit(cache=True)
+def risk_set_sums(X, wr, exit_pos, entry_pos, block_end, n_times):
+    """S0[m] = sum of wr over the risk set of event time m; S1[m] the same of wr x."""
+    S = _risk_set_steps(X, wr, exit_pos, entry_pos, n_times)
     for m in range(n_times - 2, -1, -1):  # backwards in time, restarting at each stratum
         if block_end[m] == block_end[m + 1]:
-            S0[m] += S0[m + 1]
-            for j in range(p):
-                S1[m, j] += S1[m + 1, j]
-    return S0, S1
+            S[m] += S[m + 1]
+    return S[:, 0].copy(), S[:, 1:].copy()
 
 
 @njit(cache=True)
 def event_time_terms(
-    X, w, eta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, resid
+    X, w, eta, shift, wr, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, resid
 ):
     """Per event time: the Efron steps' sums that the likelihood, score and information need.
 
-    Returns (shift, wr, loglik, U, AA, c1, c2, haz, hazd, amean, gsum, gsumd), with, for event
-    time m and its Efron steps k = 0..K-1 (f_k = k/d; K = 1 and f = 0 for Breslow):
+    Returns (loglik, U, AA, c2, haz, hazd, amean, gsum, gsumd), with, for event time m and its
+    Efron steps k = 0..K-1 (f_k = k/d; K = 1 and f = 0 for Breslow):
     haz[m] = sum_k wbar/S0_k (the hazard increment), hazd[m] = sum_k (1-f_k) wbar/S0_k,
     gsum[m] = sum_k wbar a_k/S0_k, gsumd[m] likewise with (1-f_k), amean[m] = mean_k a_k,
-    c1 = haz, c2[m] = sum_k f_k wbar/S0_k, AA = sum_m sum_k wbar a_k a_k^T.
+    c2[m] = sum_k f_k wbar/S0_k, AA = sum_m sum_k wbar a_k a_k^T (lower triangle).
+    Event times are walked backwards, so the risk-set sums S0, S1 accumulate on the way.
     """
-    n, p = X.shape
+    p = X.shape[1]
     n_times = death_ptr.size - 1
-    shift = 0.5 * (eta.max() + eta.min())
-    wr = np.empty(n)
-    for i in range(n):
-        wr[i] = w[i] * np.exp(eta[i] - shift)
-    S0, S1 = _risk_sums(X, wr, exit_pos, entry_pos, block_end, n_times)
+    steps = _risk_set_steps(X, wr, exit_pos, entry_pos, n_times)
     loglik = 0.0
     U = np.zeros(p)
     AA = np.zeros((p, p))
@@ -93,9 +115,14 @@ def event_time_terms(
     amean = np.zeros((nr, p))
     gsum = np.zeros((nr, p))
     gsumd = np.zeros((nr, p))
+    S = np.zeros(p + 1)  # (S0, S1) of the current risk set
     D1 = np.empty(p)
     a = np.empty(p)
-    for m in range(n_times):
+    for m in range(n_times - 1, -1, -1):
+        if m == n_times - 1 or block_end[m] != block_end[m + 1]:
+            S[:] = 0.0  # a new stratum
+        for j in range(p + 1):
+            S[j] += steps[m, j]
         d = 0
         wd = 0.0
         D0 = 0.0
@@ -117,13 +144,14 @@ def event_time_terms(
         wbar = wd / K
         for k in range(K):
             f = k / K
-            s0 = S0[m] - f * D0
+            s0 = S[0] - f * D0
             loglik -= wbar * np.log(s0)
-            h = wbar / s0
+            inv = 1.0 / s0
+            h = wbar * inv
             haz[m] += h
             c2[m] += f * h
             for j in range(p):
-                a[j] = (S1[m, j] - f * D1[j]) / s0
+                a[j] = (S[j + 1] - f * D1[j]) * inv
                 U[j] -= wbar * a[j]
             if resid:
                 hazd[m] += (1.0 - f) * h
@@ -134,7 +162,7 @@ def event_time_terms(
             for j in range(p):
                 for col in range(j + 1):
                     AA[j, col] += wbar * a[j] * a[col]
-    return shift, wr, loglik, U, AA, c2, haz, hazd, amean, gsum, gsumd
+    return loglik, U, AA, c2, haz, hazd, amean, gsum, gsumd
 
 
 @njit(cache=True)
@@ -149,74 +177,63 @@ def _within_block_cumsum(v, block_end):
     return out
 
 
-@njit(cache=True)
-def _gram_chunk(X, q, start, stop, out):
-    p = X.shape[1]
-    for i in range(start, stop):
-        qi = q[i]
-        if qi == 0.0:
-            continue
-        for j in range(p):
-            v = qi * X[i, j]
-            for k in range(j + 1):
-                out[j, k] += v * X[i, k]
+@njit(cache=True, fastmath=FAST_SUMS)
+def _information_chunk(X, wr, event, exit_pos, entry_pos, C, c2, start, out):
+    """out = sum over rows start.. (as many as wr has) of q_i x_i x_i^T (lower triangle)."""
+    m = wr.size
+    q = np.zeros(m)
+    for i in range(m):
+        e = exit_pos[i]
+        if e >= 0:
+            s = entry_pos[i]
+            q[i] = wr[i] * (C[e] - (C[s] if s >= 0 else 0.0))
+            if event[i]:
+                q[i] -= wr[i] * c2[e]
+    for j in range(X.shape[1]):
+        xj = X[start : start + m, j]
+        for k in range(j + 1):
+            xk = X[start : start + m, k]
+            acc = 0.0
+            for i in range(m):
+                acc += q[i] * xj[i] * xk[i]
+            out[j, k] = acc
 
 
 @njit(cache=True, parallel=True)
-def _gram_parallel(X, q, parts, size):
-    for c in prange(N_CHUNKS):
-        _gram_chunk(X, q, c * size, min(X.shape[0], (c + 1) * size), parts[c])
-
-
-@njit(cache=True)
-def _gram_serial(X, q, parts, size):
-    for c in range(N_CHUNKS):
-        _gram_chunk(X, q, c * size, min(X.shape[0], (c + 1) * size), parts[c])
-
-
-def weighted_gram(X, q):
-    """sum_i q_i x_i x_i^T (lower triangle), summed over a fixed number of row chunks in a fixed
-    order, so the result does not depend on the number of threads. Threads only for large n
-    (chosen here, in Python, so that only the variant used is compiled)."""
+def _information_rows(X, wr, event, exit_pos, entry_pos, C, c2):
+    """sum_i q_i x_i x_i^T (lower triangle), with q_i = r_i (C[exit] - C[entry]) less the Efron
+    share c2 of the row's own event time. Summed over a fixed number of row chunks in a fixed
+    order, so the result does not depend on the number of threads."""
     n, p = X.shape
-    parts = np.zeros((N_CHUNKS, p, p))
     size = (n + N_CHUNKS - 1) // N_CHUNKS
-    (_gram_parallel if n >= PARALLEL_ROWS else _gram_serial)(X, q, parts, size)
-    return parts.sum(axis=0)
-
-
-def cox_pass(X, w, offset, beta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron):
-    """Log partial likelihood, score and information at beta (information is symmetric)."""
-    loglik, U, AA, q = _pass_terms(
-        X, w, offset, beta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron
-    )
-    info = weighted_gram(X, q) - AA
-    lower = np.tril(info)
-    return loglik, U, lower + np.tril(lower, -1).T
+    parts = np.zeros((N_CHUNKS, p, p))
+    for c in prange(N_CHUNKS):
+        a, b = min(n, c * size), min(n, (c + 1) * size)
+        _information_chunk(
+            X, wr[a:b], event[a:b], exit_pos[a:b], entry_pos[a:b], C, c2, a, parts[c]
+        )
+    total = np.zeros((p, p))
+    for c in range(N_CHUNKS):
+        total += parts[c]
+    return total
 
 
 @njit(cache=True)
-def _pass_terms(X, w, offset, beta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron):
-    """Log-likelihood, score, the a a' part of the information and the per-row weights q_i of
-    its x x' part."""
-    n = X.shape[0]
-    eta = _linear_predictor(X, beta, offset)
-    _, wr, loglik, U, AA, c2, haz, _, _, _, _ = event_time_terms(
-        X, w, eta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, False
+def cox_pass(
+    X, w, offset, beta, exit_pos, entry_pos, death_ptr, death_rows, block_end, event, efron
+):
+    """Log partial likelihood, score and information (symmetric) at beta."""
+    eta, shift, wr = risk_weights(X, w, offset, beta)
+    loglik, U, AA, c2, haz, _, _, _, _ = event_time_terms(
+        X, w, eta, shift, wr, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, False
     )
     C = _within_block_cumsum(haz, block_end)
-    q = np.zeros(n)
-    for i in range(n):
-        e = exit_pos[i]
-        if e < 0:
-            continue
-        s = entry_pos[i]
-        q[i] = wr[i] * (C[e] - (C[s] if s >= 0 else 0.0))
-    for m in range(death_ptr.size - 1):
-        for jj in range(death_ptr[m], death_ptr[m + 1]):
-            i = death_rows[jj]
-            q[i] -= wr[i] * c2[m]
-    return loglik, U, AA, q
+    info = _information_rows(X, wr, event, exit_pos, entry_pos, C, c2) - AA
+    p = X.shape[1]
+    for j in range(p):
+        for k in range(j):
+            info[k, j] = info[j, k]
+    return loglik, U, info
 
 
 @njit(cache=True)
@@ -230,9 +247,9 @@ def score_residuals(
     shift): ``haz`` are the hazard increments for risk scores exp(eta - shift).
     """
     n, p = X.shape
-    eta = _linear_predictor(X, beta, offset)
-    shift, wr, _, _, _, _, haz, hazd, amean, gsum, gsumd = event_time_terms(
-        X, w, eta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, True
+    eta, shift, wr = risk_weights(X, w, offset, beta)
+    _, _, _, _, haz, hazd, amean, gsum, gsumd = event_time_terms(
+        X, w, eta, shift, wr, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, True
     )
     H = _within_block_cumsum(haz, block_end)
     G = np.empty_like(gsum)
@@ -262,147 +279,10 @@ def score_residuals(
 
 # --- indexing (run once by prepare.py) -------------------------------------------------------
 @njit(cache=True)
-def time_groups(a, oa, b, ob, tolerance):
-    """Integer time groups over the union of times a and b (each walked in sorted order oa, ob).
-
-    Consecutive distinct times closer than ``tolerance`` (absolutely, or relative to the mean of
-    the distinct times) share a group, as R survival's ``aeqSurv``; ``tolerance=0`` merges only
-    equal times. Returns (group of each a, group of each b, time of each group = its first).
-    """
-    sa = a[oa]
-    sb = b[ob]
-    na, nb = sa.size, sb.size
-    merged = np.empty(na + nb)
-    from_a = np.empty(na + nb, dtype=np.bool_)
-    ia = ib = 0
-    for k in range(na + nb):
-        if ib >= nb or (ia < na and sa[ia] <= sb[ib]):
-            merged[k] = sa[ia]
-            from_a[k] = True
-            ia += 1
-        else:
-            merged[k] = sb[ib]
-            from_a[k] = False
-            ib += 1
-    n_unique = 0
-    abs_sum = 0.0
-    for k in range(merged.size):
-        if k == 0 or merged[k] != merged[k - 1]:
-            n_unique += 1
-            abs_sum += abs(merged[k])
-    mean_abs = abs_sum / max(n_unique, 1)
-    ga = np.empty(na, dtype=np.int64)
-    gb = np.empty(nb, dtype=np.int64)
-    group_time = np.empty(n_unique)
-    g = -1
-    ia = ib = 0
-    for k in range(merged.size):
-        v = merged[k]
-        if k == 0:
-            g = 0
-            group_time[0] = v
-        elif v != merged[k - 1]:
-            dy = v - merged[k - 1]
-            if not (dy <= tolerance or dy / mean_abs <= tolerance):
-                g += 1
-                group_time[g] = v
-        if from_a[k]:
-            ga[oa[ia]] = g
-            ia += 1
-        else:
-            gb[ob[ib]] = g
-            ib += 1
-    return ga, gb, group_time[: g + 1].copy()
-
-
-@njit(cache=True)
-def index_exits(g_exit, event, strata, order):
-    """Number event times per stratum walking rows sorted by (stratum, exit group).
-
-    Returns exit_pos (per row: last event time index <= its exit in its stratum, -1 if none),
-    event_group (time group of each event time) and block_end.
-    """
-    n = g_exit.size
-    exit_pos = np.full(n, -1, dtype=np.int64)
-    event_group = np.empty(n, dtype=np.int64)
-    event_stratum = np.empty(n, dtype=np.int64)
-    n_times = 0
-    k = 0
-    while k < n:
-        s = strata[order[k]]
-        block_start = n_times
-        while k < n and strata[order[k]] == s:  # one stratum
-            g = g_exit[order[k]]
-            run_end = k
-            has_event = False
-            while run_end < n and strata[order[run_end]] == s and g_exit[order[run_end]] == g:
-                has_event |= event[order[run_end]]
-                run_end += 1
-            if has_event:
-                event_group[n_times] = g
-                event_stratum[n_times] = s
-                n_times += 1
-            last = n_times - 1 if n_times > block_start else -1
-            for j in range(k, run_end):
-                exit_pos[order[j]] = last
-            k = run_end
-    block_end = np.empty(n_times, dtype=np.int64)
-    m = 0
-    while m < n_times:
-        e = m
-        while e < n_times and event_stratum[e] == event_stratum[m]:
-            e += 1
-        block_end[m:e] = e
-        m = e
-    return exit_pos, event_group[:n_times].copy(), event_stratum[:n_times].copy(), block_end
-
-
-@njit(cache=True)
-def index_entries(g_entry, strata, order, event_group, event_stratum):
-    """Per row: last event time index (in its stratum) at or before its entry, -1 if none.
-    Rows are walked sorted by (stratum, entry group)."""
-    n = g_entry.size
-    entry_pos = np.full(n, -1, dtype=np.int64)
-    n_times = event_group.size
-    m = 0  # first event time of the current stratum not yet passed
-    for r in order:
-        s = strata[r]
-        while m < n_times and event_stratum[m] < s:
-            m += 1
-        while m < n_times and event_stratum[m] == s and event_group[m] <= g_entry[r]:
-            m += 1
-        if m > 0 and event_stratum[m - 1] == s and event_group[m - 1] <= g_entry[r]:
-            entry_pos[r] = m - 1
-    return entry_pos
-
-
-@njit(cache=True)
-def column_moments(X):
-    """Column means, mean absolute deviations and Gram matrix of the centred columns."""
-    n, p = X.shape
-    mean = np.zeros(p)
-    for i in range(n):
-        for j in range(p):
-            mean[j] += X[i, j]
-    mean /= n
-    mad = np.zeros(p)
-    gram = np.zeros((p, p))
-    for i in range(n):
-        for j in range(p):
-            dj = X[i, j] - mean[j]
-            mad[j] += abs(dj)
-            for k in range(j + 1):
-                gram[j, k] += dj * (X[i, k] - mean[k])
-    for j in range(p):
-        for k in range(j):
-            gram[k, j] = gram[j, k]
-    return mean, mad / n, gram / n
-
-
-@njit(cache=True)
-def argsort_times(times):
-    """Stable argsort of non-negative float64 times: LSD radix sort on their bit patterns
-    (order-preserving for x >= 0), 11 bits a pass, skipping passes where all keys agree."""
+def _radix_sort(times):
+    """Stable argsort of non-negative float64 times, and the sorted times: LSD radix sort on
+    their bit patterns (order-preserving for x >= 0), 11 bits a pass, skipping passes where all
+    keys agree."""
     n = times.size
     keys = times.view(np.uint64).copy()
     idx = np.arange(n)
@@ -428,44 +308,259 @@ def argsort_times(times):
             counts[d] = j + 1
         keys, keys2 = keys2, keys
         idx, idx2 = idx2, idx
-    return idx
+    return idx, keys.view(np.float64)
+
+
+@njit(cache=True, parallel=True)
+def _sort_both(a, b):
+    """`_radix_sort` of a and of b, the two on two threads."""
+    ia, va = np.empty(a.size, dtype=np.int64), np.empty(a.size)
+    ib, vb = np.empty(b.size, dtype=np.int64), np.empty(b.size)
+    for k in prange(2):
+        if k == 0:
+            i, v = _radix_sort(a)
+            ia[:] = i
+            va[:] = v
+        else:
+            i, v = _radix_sort(b)
+            ib[:] = i
+            vb[:] = v
+    return ia, va, ib, vb
 
 
 @njit(cache=True)
-def stable_sort_by_code(order, codes, n_codes):
-    """Reorder ``order`` by codes[order] (0..n_codes-1), keeping the order within a code."""
+def argsort_times(times):
+    """Stable argsort of non-negative float64 times (a radix sort)."""
+    return _radix_sort(times)[0]
+
+
+@njit(cache=True)
+def _sorted_groups(sa, sb, tolerance):
+    """Integer time groups over the union of the sorted times sa and sb.
+
+    Consecutive distinct times closer than ``tolerance`` (absolutely, or relative to the mean of
+    the distinct times) share a group, as R survival's ``aeqSurv``; ``tolerance=0`` merges only
+    equal times. Returns (group of each sa, group of each sb, time of each group = its first).
+    """
+    na, nb = sa.size, sb.size
+    n_unique = 0
+    abs_sum = 0.0
+    prev = np.nan
+    ia = ib = 0
+    for k in range(na + nb):  # first walk: the mean of the distinct times
+        if ib >= nb or (ia < na and sa[ia] <= sb[ib]):
+            v = sa[ia]
+            ia += 1
+        else:
+            v = sb[ib]
+            ib += 1
+        if k == 0 or v != prev:
+            n_unique += 1
+            abs_sum += abs(v)
+        prev = v
+    mean_abs = abs_sum / max(n_unique, 1)
+    ga = np.empty(na, dtype=np.int64)
+    gb = np.empty(nb, dtype=np.int64)
+    group_time = np.empty(n_unique)
+    g = -1
+    ia = ib = 0
+    for k in range(na + nb):  # second walk: number the groups
+        take_a = ib >= nb or (ia < na and sa[ia] <= sb[ib])
+        v = sa[ia] if take_a else sb[ib]
+        if k == 0:
+            g = 0
+            group_time[0] = v
+        elif v != prev:
+            dy = v - prev
+            if not (dy <= tolerance or dy / mean_abs <= tolerance):
+                g += 1
+                group_time[g] = v
+        prev = v
+        if take_a:
+            ga[ia] = g
+            ia += 1
+        else:
+            gb[ib] = g
+            ib += 1
+    return ga, gb, group_time[: g + 1].copy()
+
+
+@njit(cache=True)
+def time_groups(a, oa, b, ob, tolerance):
+    """`_sorted_groups` of times a and b walked in their sorted orders oa and ob, with the
+    groups returned in the arrays' own order."""
+    ga_s, gb_s, group_time = _sorted_groups(a[oa], b[ob], tolerance)
+    ga = np.empty_like(ga_s)
+    gb = np.empty_like(gb_s)
+    ga[oa] = ga_s
+    gb[ob] = gb_s
+    return ga, gb, group_time
+
+
+@njit(cache=True)
+def _by_code(codes, order, n_codes):
+    """Positions P such that codes[order[P]] is sorted, stably."""
     counts = np.zeros(n_codes + 1, dtype=np.int64)
     for r in order:
         counts[codes[r] + 1] += 1
     for c in range(1, n_codes + 1):
         counts[c] += counts[c - 1]
     out = np.empty_like(order)
-    for r in order:
-        out[counts[codes[r]]] = r
-        counts[codes[r]] += 1
+    for k in range(order.size):
+        c = codes[order[k]]
+        out[counts[c]] = k
+        counts[c] += 1
     return out
 
 
 @njit(cache=True)
-def _gather_rows(X, order, center, scale, out, start, stop):
-    for k in range(start, stop):
-        r = order[k]
-        for j in range(X.shape[1]):
-            out[k, j] = (X[r, j] - center[j]) / scale[j]
+def index_rows(exit_, entry, event, strata, n_strata, tolerance):
+    """Sort rows by (stratum, exit time) and index the event times at which each is at risk.
+
+    ``entry`` is empty for right-censored data. Returns, with rows in stored order (``order[k]``
+    is the caller's row at position k): order, exit and entry time groups (entry -1 without
+    entry), the group times, exit_pos (last event time index <= exit in the row's stratum, -1 if
+    none), entry_pos (last event time index <= entry, -1 if none), event and stratum of each
+    row, and per event time its group, stratum and block_end (one past its stratum's last).
+    """
+    n = exit_.size
+    order, sorted_exit, by_entry, sorted_entry = _sort_both(exit_, entry)
+    g_exit, g_entry_sorted, group_time = _sorted_groups(sorted_exit, sorted_entry, tolerance)
+    if n_strata > 1:
+        pos = _by_code(strata, order, n_strata)
+        order, g_exit = order[pos], g_exit[pos]
+        pos = _by_code(strata, by_entry, n_strata)
+        by_entry, g_entry_sorted = by_entry[pos], g_entry_sorted[pos]
+    ev = event[order]
+    st = strata[order] if n_strata > 1 else strata
+
+    # Event times, stratum by stratum, walking the stored order.
+    exit_pos = np.full(n, -1, dtype=np.int64)
+    event_group = np.empty(n, dtype=np.int64)
+    event_stratum = np.empty(n, dtype=np.int64)
+    n_times = 0
+    k = 0
+    while k < n:
+        s = st[k]
+        block_start = n_times
+        while k < n and st[k] == s:
+            g = g_exit[k]
+            run_end = k
+            has_event = False
+            while run_end < n and st[run_end] == s and g_exit[run_end] == g:
+                has_event |= ev[run_end]
+                run_end += 1
+            if has_event:
+                event_group[n_times] = g
+                event_stratum[n_times] = s
+                n_times += 1
+            exit_pos[k:run_end] = n_times - 1 if n_times > block_start else -1
+            k = run_end
+    block_end = np.empty(n_times, dtype=np.int64)
+    m = 0
+    while m < n_times:
+        e = m
+        while e < n_times and event_stratum[e] == event_stratum[m]:
+            e += 1
+        block_end[m:e] = e
+        m = e
+
+    # Entry positions, walking rows by (stratum, entry time).
+    entry_pos = np.full(n, -1, dtype=np.int64)
+    g_entry = np.full(n, -1, dtype=np.int64)
+    if by_entry.size:
+        stored = np.empty(n, dtype=np.int64)
+        stored[order] = np.arange(n)
+        m = 0  # first event time of the current stratum not yet passed
+        for t in range(n):
+            r = by_entry[t]
+            s = strata[r] if n_strata > 1 else 0
+            g = g_entry_sorted[t]
+            while m < n_times and event_stratum[m] < s:
+                m += 1
+            while m < n_times and event_stratum[m] == s and event_group[m] <= g:
+                m += 1
+            k = stored[r]
+            g_entry[k] = g
+            if m > 0 and event_stratum[m - 1] == s and event_group[m - 1] <= g:
+                entry_pos[k] = m - 1
+    return (
+        order,
+        g_exit,
+        g_entry,
+        group_time,
+        exit_pos,
+        entry_pos,
+        ev,
+        st,
+        event_group[:n_times].copy(),
+        event_stratum[:n_times].copy(),
+        block_end,
+    )
+
+
+@njit(cache=True, fastmath=FAST_SUMS)
+def _standardize(x):
+    """Centre x (in place) at its mean and divide it by its mean absolute deviation; a constant
+    x is left as it is, with scale 0. Returns (mean, scale)."""
+    n = x.size
+    total = 0.0
+    lo = hi = x[0]
+    for i in range(n):
+        total += x[i]
+        lo = min(lo, x[i])
+        hi = max(hi, x[i])
+    if lo == hi:
+        return 0.0, 0.0
+    mean = total / n
+    dev = 0.0
+    for i in range(n):
+        x[i] -= mean
+        dev += abs(x[i])
+    scale = dev / n
+    inv = 1.0 / scale
+    for i in range(n):
+        x[i] *= inv
+    return mean, scale
+
+
+@njit(cache=True, fastmath=FAST_SUMS)
+def _dot(x, y):
+    total = 0.0
+    for i in range(x.size):
+        total += x[i] * y[i]
+    return total
 
 
 @njit(cache=True, parallel=True)
-def _gather_parallel(X, order, center, scale, out):
-    size = (order.size + N_CHUNKS - 1) // N_CHUNKS
+def standardize_columns(X):
+    """Centre each column of the column-major X (in place) at its mean and divide it by its mean
+    absolute deviation (R's agfit4 scaling); a constant column gets scale 0. Returns the means,
+    the scales and the Gram matrix of the standardized columns over n."""
+    n, p = X.shape
+    mean = np.zeros(p)
+    scale = np.zeros(p)
+    for j in prange(p):
+        mean[j], scale[j] = _standardize(X[:, j])
+    gram = np.zeros((p, p))
+    for j in prange(p):
+        for k in range(j + 1):
+            gram[j, k] = _dot(X[:, j], X[:, k]) / n
+    for j in range(p):
+        for k in range(j):
+            gram[k, j] = gram[j, k]
+    return mean, scale, gram
+
+
+@njit(cache=True, parallel=True)
+def gather_rows(X, order):
+    """X[order] as a new column-major (Fortran-order) matrix: the kernels sweep columns."""
+    n, p = order.size, X.shape[1]
+    out = np.empty((p, n)).T
+    size = (n + N_CHUNKS - 1) // N_CHUNKS
     for c in prange(N_CHUNKS):
-        _gather_rows(X, order, center, scale, out, c * size, min(order.size, (c + 1) * size))
-
-
-def gather_scaled(X, order, center, scale):
-    """(X[order] - center) / scale as a new C-contiguous matrix (threads for large n only)."""
-    out = np.empty((order.size, X.shape[1]))
-    if order.size >= PARALLEL_ROWS:
-        _gather_parallel(X, order, center, scale, out)
-    else:
-        _gather_rows(X, order, center, scale, out, 0, order.size)
+        for k in range(c * size, min(n, (c + 1) * size)):
+            r = order[k]
+            for j in range(p):
+                out[k, j] = X[r, j]
     return out

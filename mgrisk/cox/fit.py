@@ -36,7 +36,8 @@ class CoxLikelihood:
 
     def evaluate(self, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         d = self.data
-        return _kernels.cox_pass(d.X, d.weights, d.offset, beta, *self._args())
+        args = (d.exit_pos, d.entry_pos, d.death_ptr, d.death_rows, d.block_end, d.event)
+        return _kernels.cox_pass(d.X, d.weights, d.offset, beta, *args, self.efron)
 
     def score_residuals(self, beta: np.ndarray):
         d = self.data

@@ -32,7 +32,7 @@ class PreparedCox:
     """
 
     order: np.ndarray  # (n,) int64 caller's row index of each stored row
-    X: np.ndarray  # (n, p) centred and scaled covariates, C-contiguous
+    X: np.ndarray  # (n, p) centred and scaled covariates, column-major (Fortran order)
     names: list[str]
     center: np.ndarray  # (p,) column means subtracted
     scale: np.ndarray  # (p,) column scales divided by
@@ -150,7 +150,8 @@ def _prepare_X(X: np.ndarray, order: np.ndarray, names: list[str]):
     """Rows in ``order``, centred and scaled (as R's agfit4 scales); check it is estimable."""
     if X.shape[1] == 0:
         raise InputError("X has no columns")
-    center, scale, gram = _kernels.column_moments(np.ascontiguousarray(X))
+    Xs = _kernels.gather_rows(X, order)
+    center, scale, gram = _kernels.standardize_columns(Xs)
     constant = scale == 0
     if constant.any():
         bad = [names[j] for j in np.flatnonzero(constant)]
@@ -164,7 +165,7 @@ def _prepare_X(X: np.ndarray, order: np.ndarray, names: list[str]):
                 f"X: columns {involved} are collinear (a linear combination of them is "
                 "constant); drop one of them or recode the design"
             )
-    return _kernels.gather_scaled(X, order, center, scale), names, center, scale
+    return Xs, names, center, scale
 
 
 def _codes(values, name: str, n: int) -> tuple[np.ndarray, list]:
@@ -234,58 +235,63 @@ def prepare_cox(
         s_codes, s_labels = _codes(strata, "strata", n)
     cl = None if cluster is None else _codes(cluster, "cluster", n)[0]
 
-    # Sort once by (stratum, exit); number time groups and event times by walking that order.
-    # Near-tied times are merged as R's timefix (aeqSurv) merges them when fix_ties.
-    tolerance = TIMEFIX_TOLERANCE if fix_ties else 0.0
-    order = _kernels.argsort_times(exit_ + 0.0)  # + 0.0 turns -0.0 into 0.0
-    if entry_ is None:
-        g_exit, _, group_time = _kernels.time_groups(exit_, order, exit_[:0], order[:0], tolerance)
-    else:
-        by_entry = _kernels.argsort_times(entry_ + 0.0)
-        g_exit, g_entry, group_time = _kernels.time_groups(
-            exit_, order, entry_, by_entry, tolerance
-        )
-        if (g_exit <= g_entry).any():
-            raise InputError(
-                f"time: {_first_rows(g_exit <= g_entry)} have entry and exit within R's timefix "
-                "tolerance (an interval of effective length 0)"
-            )
-    n_strata = len(s_labels)
-    if n_strata > 1:
-        order = _kernels.stable_sort_by_code(order, s_codes, n_strata)
-    exit_pos, event_group, event_stratum, block_end = _kernels.index_exits(
-        g_exit, ev, s_codes, order
+    # Sort once by (stratum, exit) and index the risk sets. Near-tied times are merged as R's
+    # timefix (aeqSurv) merges them when fix_ties.
+    (
+        order,
+        g_exit,
+        g_entry,
+        group_time,
+        exit_pos,
+        entry_pos,
+        event_sorted,
+        strata_sorted,
+        event_group,
+        event_stratum,
+        block_end,
+    ) = _kernels.index_rows(
+        exit_ + 0.0,  # + 0.0 turns -0.0 into 0.0
+        exit_[:0] if entry_ is None else entry_ + 0.0,
+        ev,
+        s_codes,
+        len(s_labels),
+        TIMEFIX_TOLERANCE if fix_ties else 0.0,
     )
-    entry_pos = np.full(n, -1, dtype=np.int64)
-    if entry_ is not None:
-        if n_strata > 1:
-            by_entry = _kernels.stable_sort_by_code(by_entry, s_codes, n_strata)
-        entry_pos = _kernels.index_entries(g_entry, s_codes, by_entry, event_group, event_stratum)
+    if entry_ is not None and (g_exit <= g_entry).any():
+        raise InputError(
+            f"time: {_first_rows(_to_caller_mask(g_exit <= g_entry, order))} have entry and "
+            "exit within R's timefix tolerance (an interval of effective length 0)"
+        )
     exit_pos[exit_pos <= entry_pos] = -1  # at risk at no event time
 
     Xs, names, center, scale = _prepare_X(X, order, names)
-    event_sorted = ev[order]
     death_rows = np.flatnonzero(event_sorted)  # grouped by event time: rows are exit-sorted
-    counts = np.bincount(exit_pos[order][death_rows], minlength=event_group.size)
+    counts = np.bincount(exit_pos[death_rows], minlength=event_group.size)
     return PreparedCox(
         order=order,
         X=Xs,
         names=names,
         center=center,
         scale=scale,
-        weights=w[order],
-        offset=off[order],
+        weights=np.ones(n) if weights is None else w[order],
+        offset=np.zeros(n) if offset is None else off[order],
         event=event_sorted,
-        entry=None if entry_ is None else group_time[g_entry][order],
-        exit=group_time[g_exit][order],
-        strata=s_codes[order],
+        entry=None if entry_ is None else group_time[g_entry],
+        exit=group_time[g_exit],
+        strata=strata_sorted,
         strata_labels=s_labels,
         cluster=None if cl is None else cl[order],
-        exit_pos=exit_pos[order],
-        entry_pos=entry_pos[order],
+        exit_pos=exit_pos,
+        entry_pos=entry_pos,
         death_ptr=np.concatenate([[0], np.cumsum(counts)]),
         death_rows=death_rows,
         block_end=block_end,
         event_times=group_time[event_group],
         event_strata=event_stratum,
     )
+
+
+def _to_caller_mask(mask_stored: np.ndarray, order: np.ndarray) -> np.ndarray:
+    out = np.zeros(mask_stored.size, dtype=bool)
+    out[order[mask_stored]] = True
+    return out
