@@ -8,14 +8,13 @@ replicates over a process pool, with a progress bar; results are put back in rep
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from ._pool import process_pool
 from .cox import PreparedCox, fit_prepared
 from .errors import ConvergenceError, InputError
 
@@ -128,9 +127,7 @@ def bootstrap_fits(
         results = (_run_chunk(seed, c) for c in chunks)
         _collect(results, coef, cov, bar)
     else:
-        # spawn, not fork: forking after numba's worker threads started is unsafe
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(jobs, context, initializer=_init_worker, initargs=args) as pool:
+        with process_pool(jobs, _init_worker, args) as pool:
             _collect(pool.map(_run_chunk, [seed] * len(chunks), chunks), coef, cov, bar)
     bar.close()
     return BootstrapFits(coef, cov, seed)

@@ -17,6 +17,7 @@ import pandas as pd
 import patsy
 from scipy import stats
 
+from ._band_kernel import max_abs_projection
 from .bootstrap import BootstrapFits, bootstrap_fits
 from .cox import CoxResult, Test, fit_prepared, prepare_cox
 from .cox.fit import default_robust
@@ -300,8 +301,8 @@ class DoseResponse:
         keep = se > 1e-12 * max(se.max(), 1e-300)
         L = np.linalg.cholesky(self.spline_cov)
         draws = np.random.default_rng(20170516).standard_normal((BAND_DRAWS, L.shape[0]))
-        t = (draws @ (D[keep] @ L).T) / se[keep]
-        return float(np.quantile(np.abs(t).max(axis=1), level))
+        A = (D[keep] @ L) / se[keep][:, None]
+        return float(np.quantile(max_abs_projection(draws, A), level))
 
     def _wald(self, cols) -> Test:
         b = self.coef.to_numpy()[cols]

@@ -9,10 +9,8 @@ workers.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -21,6 +19,7 @@ import pandas as pd
 from scipy import stats
 from tqdm.auto import tqdm
 
+from ._pool import process_pool
 from .errors import ConvergenceError, InputError
 from .report import json_safe
 from .scenario import Scenario, load_scenario
@@ -329,8 +328,7 @@ def simulation_study(
         if jobs <= 1:
             collect(_run_chunk(s, n, a, seed, c) for c in chunks)
         else:
-            context = multiprocessing.get_context("spawn")  # not fork: numba threads
-            with ProcessPoolExecutor(jobs, context) as pool:
+            with process_pool(jobs) as pool:
                 collect(pool.map(_run_chunk, *per_chunk))
     bar.close()
     grid = _grid(s, a.grid_points)

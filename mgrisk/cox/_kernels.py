@@ -14,6 +14,9 @@ correction enters through k/d-weighted death sums. Linear predictors are shifted
 midrange before exponentiation, so no risk score overflows.
 """
 
+from contextlib import contextmanager
+
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -21,8 +24,26 @@ __all__ = ["cox_pass", "event_time_terms", "risk_set_sums", "risk_weights", "sco
 
 #: Number of row chunks reduced in a fixed order: results do not depend on the thread count.
 N_CHUNKS = 16
+#: Rows from which the kernels run on all threads. Below, one thread: waking the others costs
+#: more than it saves, and idle threads spinning beside BLAS's slow both down.
+PARALLEL_ROWS = 5_000
 #: Sums may be reassociated (vectorised); the fixed chunking keeps them thread-independent.
 FAST_SUMS = {"reassoc", "contract"}
+
+
+@contextmanager
+def threads_for(n_rows: int):
+    """Run the kernels called inside on one thread when there are fewer than PARALLEL_ROWS rows
+    (results are the same either way: work is split into fixed chunks)."""
+    if n_rows >= PARALLEL_ROWS:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 # Chunk kernels take slices and loop from 0: numba then vectorises the column sweeps.

@@ -13,7 +13,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 
 from ..errors import ConvergenceError, ConvergenceWarning, InputError
 from . import _kernels
@@ -37,11 +36,13 @@ class CoxLikelihood:
     def evaluate(self, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         d = self.data
         args = (d.exit_pos, d.entry_pos, d.death_ptr, d.death_rows, d.block_end, d.event)
-        return _kernels.cox_pass(d.X, d.weights, d.offset, beta, *args, self.efron)
+        with _kernels.threads_for(d.n):
+            return _kernels.cox_pass(d.X, d.weights, d.offset, beta, *args, self.efron)
 
     def score_residuals(self, beta: np.ndarray):
         d = self.data
-        return _kernels.score_residuals(d.X, d.weights, d.offset, beta, *self._args())
+        with _kernels.threads_for(d.n):
+            return _kernels.score_residuals(d.X, d.weights, d.offset, beta, *self._args())
 
 
 @dataclass
@@ -55,12 +56,18 @@ class NewtonState:
     history: list[float]
 
 
-def _solve(info: np.ndarray, score: np.ndarray) -> np.ndarray | None:
+def _is_positive_definite(info: np.ndarray) -> bool:
+    if not np.isfinite(info).all():
+        return False
     try:
-        factor = scipy.linalg.cho_factor(info, check_finite=True)
-    except (np.linalg.LinAlgError, ValueError):
-        return None
-    return scipy.linalg.cho_solve(factor, score)
+        np.linalg.cholesky(info)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
+def _solve(info: np.ndarray, score: np.ndarray) -> np.ndarray | None:
+    return np.linalg.solve(info, score) if _is_positive_definite(info) else None
 
 
 def newton(
@@ -157,13 +164,12 @@ def fit_prepared(
 
 
 def _inverse(info: np.ndarray, names: list[str]) -> np.ndarray:
-    try:
-        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(info), np.eye(info.shape[0]))
-    except (np.linalg.LinAlgError, ValueError):
+    if not _is_positive_definite(info):
         raise ConvergenceError(
             f"the information matrix is singular at the solution (columns {names}); "
             "a coefficient may be infinite or the design collinear"
-        ) from None
+        )
+    return np.linalg.inv(info)
 
 
 def default_robust(weights: np.ndarray, cluster) -> bool:
