@@ -12,11 +12,14 @@ time (no sorting of rows), and the information matrix is split into a per-row te
 term ``sum_k w a_k a_k^T``, so no p x p matrix is ever accumulated per risk set. Efron's tie
 correction enters through k/d-weighted death sums. Linear predictors are shifted by their
 midrange before exponentiation, so no risk score overflows.
+
+Covariates are stored column-major (rows sorted by stratum and exit), so the per-row sweeps run
+down contiguous columns and vectorise; row work is split into N_CHUNKS fixed chunks whose sums
+are added in a fixed order, so results are the same on any number of threads.
 """
 
-from contextlib import contextmanager
+import types
 
-import numba
 import numpy as np
 from numba import njit, prange
 
@@ -24,26 +27,28 @@ __all__ = ["cox_pass", "event_time_terms", "risk_set_sums", "risk_weights", "sco
 
 #: Number of row chunks reduced in a fixed order: results do not depend on the thread count.
 N_CHUNKS = 16
-#: Rows from which the kernels run on all threads. Below, one thread: waking the others costs
-#: more than it saves, and idle threads spinning beside BLAS's slow both down.
-PARALLEL_ROWS = 5_000
+#: Rows from which the kernels run on all threads (below, one: the others' start-up and
+#: spinning cost more than they save).
+PARALLEL_ROWS = 50_000
 #: Sums may be reassociated (vectorised); the fixed chunking keeps them thread-independent.
 FAST_SUMS = {"reassoc", "contract"}
 
 
-@contextmanager
-def threads_for(n_rows: int):
-    """Run the kernels called inside on one thread when there are fewer than PARALLEL_ROWS rows
-    (results are the same either way: work is split into fixed chunks)."""
-    if n_rows >= PARALLEL_ROWS:
-        yield
-        return
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
+class _Twins:
+    """A one-threaded and an all-threads build of one kernel, compiled (and cached) apart and
+    only when first used; calls go to the threaded build from PARALLEL_ROWS rows (``len`` of the
+    first argument) on. Both give the same numbers: row work is split into fixed chunks."""
+
+    def __init__(self, fn):
+        twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_threaded")
+        twin.__qualname__ = fn.__qualname__ + "_threaded"  # its own numba cache file
+        self.serial = njit(cache=True)(fn)
+        self.threaded = njit(cache=True, parallel=True)(twin)
+        self.__doc__ = fn.__doc__
+
+    def __call__(self, *args):
+        kernel = self.threaded if len(args[0]) >= PARALLEL_ROWS else self.serial
+        return kernel(*args)
 
 
 # Chunk kernels take slices and loop from 0: numba then vectorises the column sweeps.
@@ -59,7 +64,7 @@ def _eta_chunk(X, offset, beta, eta, start):
             eta[i] += xj[i] * b
 
 
-@njit(cache=True, parallel=True)
+@_Twins
 def risk_weights(X, w, offset, beta):
     """Linear predictors eta, their midrange ``shift`` and risk weights w exp(eta - shift)
     (shifting keeps every exp finite)."""
@@ -220,7 +225,7 @@ def _information_chunk(X, wr, event, exit_pos, entry_pos, C, c2, start, out):
             out[j, k] = acc
 
 
-@njit(cache=True, parallel=True)
+@_Twins
 def _information_rows(X, wr, event, exit_pos, entry_pos, C, c2):
     """sum_i q_i x_i x_i^T (lower triangle), with q_i = r_i (C[exit] - C[entry]) less the Efron
     share c2 of the row's own event time. Summed over a fixed number of row chunks in a fixed
@@ -239,7 +244,6 @@ def _information_rows(X, wr, event, exit_pos, entry_pos, C, c2):
     return total
 
 
-@njit(cache=True)
 def cox_pass(
     X, w, offset, beta, exit_pos, entry_pos, death_ptr, death_rows, block_end, event, efron
 ):
@@ -249,15 +253,10 @@ def cox_pass(
         X, w, eta, shift, wr, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, False
     )
     C = _within_block_cumsum(haz, block_end)
-    info = _information_rows(X, wr, event, exit_pos, entry_pos, C, c2) - AA
-    p = X.shape[1]
-    for j in range(p):
-        for k in range(j):
-            info[k, j] = info[j, k]
-    return loglik, U, info
+    lower = _information_rows(X, wr, event, exit_pos, entry_pos, C, c2) - AA
+    return loglik, U, lower + np.tril(lower, -1).T
 
 
-@njit(cache=True)
 def score_residuals(
     X, w, offset, beta, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron
 ):
@@ -267,11 +266,34 @@ def score_residuals(
     (1 - k/d) down-weighting of the row's own death time (as R's agscore2). Returns (L, haz,
     shift): ``haz`` are the hazard increments for risk scores exp(eta - shift).
     """
-    n, p = X.shape
     eta, shift, wr = risk_weights(X, w, offset, beta)
-    _, _, _, _, haz, hazd, amean, gsum, gsumd = event_time_terms(
+    terms = event_time_terms(
         X, w, eta, shift, wr, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, True
     )
+    haz = terms[4]
+    args = (X, w, eta, shift, wr, exit_pos, entry_pos, death_ptr, death_rows, block_end)
+    return _residual_rows(*args, *terms[4:]), haz, shift
+
+
+@njit(cache=True)
+def _residual_rows(
+    X,
+    w,
+    eta,
+    shift,
+    wr,
+    exit_pos,
+    entry_pos,
+    death_ptr,
+    death_rows,
+    block_end,
+    haz,
+    hazd,
+    amean,
+    gsum,
+    gsumd,
+):
+    n, p = X.shape
     H = _within_block_cumsum(haz, block_end)
     G = np.empty_like(gsum)
     for j in range(p):
@@ -295,7 +317,7 @@ def score_residuals(
                 # own time: replace the at-risk part by its Efron-weighted version, add dN part
                 L[i, j] += X[i, j] - amean[m, j]
                 L[i, j] += r * ((X[i, j] * haz[m] - gsum[m, j]) - (X[i, j] * hazd[m] - gsumd[m, j]))
-    return L, haz, shift
+    return L
 
 
 # --- indexing (run once by prepare.py) -------------------------------------------------------
@@ -332,7 +354,7 @@ def _radix_sort(times):
     return idx, keys.view(np.float64)
 
 
-@njit(cache=True, parallel=True)
+@_Twins
 def _sort_both(a, b):
     """`_radix_sort` of a and of b, the two on two threads."""
     ia, va = np.empty(a.size, dtype=np.int64), np.empty(a.size)
@@ -434,7 +456,6 @@ def _by_code(codes, order, n_codes):
     return out
 
 
-@njit(cache=True)
 def index_rows(exit_, entry, event, strata, n_strata, tolerance):
     """Sort rows by (stratum, exit time) and index the event times at which each is at risk.
 
@@ -444,8 +465,13 @@ def index_rows(exit_, entry, event, strata, n_strata, tolerance):
     none), entry_pos (last event time index <= entry, -1 if none), event and stratum of each
     row, and per event time its group, stratum and block_end (one past its stratum's last).
     """
-    n = exit_.size
-    order, sorted_exit, by_entry, sorted_entry = _sort_both(exit_, entry)
+    sorted_both = _sort_both(exit_, entry)
+    return _index_sorted(*sorted_both, event, strata, n_strata, tolerance)
+
+
+@njit(cache=True)
+def _index_sorted(order, sorted_exit, by_entry, sorted_entry, event, strata, n_strata, tolerance):
+    n = order.size
     g_exit, g_entry_sorted, group_time = _sorted_groups(sorted_exit, sorted_entry, tolerance)
     if n_strata > 1:
         pos = _by_code(strata, order, n_strata)
@@ -553,7 +579,7 @@ def _dot(x, y):
     return total
 
 
-@njit(cache=True, parallel=True)
+@_Twins
 def standardize_columns(X):
     """Centre each column of the column-major X (in place) at its mean and divide it by its mean
     absolute deviation (R's agfit4 scaling); a constant column gets scale 0. Returns the means,
@@ -573,7 +599,7 @@ def standardize_columns(X):
     return mean, scale, gram
 
 
-@njit(cache=True, parallel=True)
+@_Twins
 def gather_rows(X, order):
     """X[order] as a new column-major (Fortran-order) matrix: the kernels sweep columns."""
     n, p = order.size, X.shape[1]

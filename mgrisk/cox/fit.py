@@ -36,13 +36,11 @@ class CoxLikelihood:
     def evaluate(self, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         d = self.data
         args = (d.exit_pos, d.entry_pos, d.death_ptr, d.death_rows, d.block_end, d.event)
-        with _kernels.threads_for(d.n):
-            return _kernels.cox_pass(d.X, d.weights, d.offset, beta, *args, self.efron)
+        return _kernels.cox_pass(d.X, d.weights, d.offset, beta, *args, self.efron)
 
     def score_residuals(self, beta: np.ndarray):
         d = self.data
-        with _kernels.threads_for(d.n):
-            return _kernels.score_residuals(d.X, d.weights, d.offset, beta, *self._args())
+        return _kernels.score_residuals(d.X, d.weights, d.offset, beta, *self._args())
 
 
 @dataclass

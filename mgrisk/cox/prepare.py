@@ -150,9 +150,8 @@ def _prepare_X(X: np.ndarray, order: np.ndarray, names: list[str]):
     """Rows in ``order``, centred and scaled (as R's agfit4 scales); check it is estimable."""
     if X.shape[1] == 0:
         raise InputError("X has no columns")
-    with _kernels.threads_for(X.shape[0]):
-        Xs = _kernels.gather_rows(X, order)
-        center, scale, gram = _kernels.standardize_columns(Xs)
+    Xs = _kernels.gather_rows(X, order)
+    center, scale, gram = _kernels.standardize_columns(Xs)
     constant = scale == 0
     if constant.any():
         bad = [names[j] for j in np.flatnonzero(constant)]
@@ -238,15 +237,14 @@ def prepare_cox(
 
     # Sort once by (stratum, exit) and index the risk sets. Near-tied times are merged as R's
     # timefix (aeqSurv) merges them when fix_ties.
-    with _kernels.threads_for(n):
-        index = _kernels.index_rows(
-            exit_ + 0.0,  # + 0.0 turns -0.0 into 0.0
-            exit_[:0] if entry_ is None else entry_ + 0.0,
-            ev,
-            s_codes,
-            len(s_labels),
-            TIMEFIX_TOLERANCE if fix_ties else 0.0,
-        )
+    index = _kernels.index_rows(
+        exit_ + 0.0,  # + 0.0 turns -0.0 into 0.0
+        exit_[:0] if entry_ is None else entry_ + 0.0,
+        ev,
+        s_codes,
+        len(s_labels),
+        TIMEFIX_TOLERANCE if fix_ties else 0.0,
+    )
     order, g_exit, g_entry, group_time, exit_pos, entry_pos, event_sorted, strata_sorted = index[:8]
     event_group, event_stratum, block_end = index[8:]
     if entry_ is not None and (g_exit <= g_entry).any():
