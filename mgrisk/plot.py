@@ -40,6 +40,19 @@ def _exposure_label(fit) -> str:
     return f"{pretty} ({unit})" if unit else pretty
 
 
+def _ci_band(ax, curve, label: str) -> None:
+    """The confidence band of an `hr_curve` frame, in light grey."""
+    ax.fill_between(
+        curve.exposure,
+        curve.lower,
+        curve.upper,
+        color="#BBBBBB",
+        alpha=0.6,
+        linewidth=0,
+        label=label,
+    )
+
+
 def _distribution(ax, x, lo, hi):
     """Histogram of the exposure along the bottom fifth of the axes."""
     twin = ax.twinx()
@@ -89,15 +102,7 @@ def plot_hr_curve(
     if distribution:
         _distribution(ax, x, lo, hi)
     ax.set_yscale("log")
-    ax.fill_between(
-        curve.exposure,
-        curve.lower,
-        curve.upper,
-        color="#BBBBBB",
-        alpha=0.6,
-        linewidth=0,
-        label=f"{level:.0%} CI ({band})",
-    )
+    _ci_band(ax, curve, f"{level:.0%} CI ({band})")
     ax.plot(curve.exposure, curve.hr, color=BLACK, linewidth=2, label=f"{_ratio(fit)} (spline)")
     ax.axhline(1.0, color="#555555", linestyle="--", linewidth=1)
     if corridor is None:
@@ -198,15 +203,7 @@ def plot_truth_vs_estimate(fit: DoseResponse, scenario, ax=None, *, level: float
     curve = fit.hr_curve(ref=ref, level=level)
     truth = np.exp(scenario.effect(curve.exposure) - scenario.effect(ref))
     ax.set_yscale("log")
-    ax.fill_between(
-        curve.exposure,
-        curve.lower,
-        curve.upper,
-        color="#BBBBBB",
-        alpha=0.6,
-        linewidth=0,
-        label=f"estimate, {level:.0%} CI",
-    )
+    _ci_band(ax, curve, f"estimate, {level:.0%} CI")
     ax.plot(curve.exposure, curve.hr, color=BLACK, linewidth=2, label=f"estimate (n = {fit.n:,})")
     ax.plot(
         curve.exposure,

@@ -18,10 +18,10 @@ down contiguous columns and vectorise; row work is split into N_CHUNKS fixed chu
 are added in a fixed order, so results are the same on any number of threads.
 """
 
-import types
-
 import numpy as np
 from numba import njit, prange
+
+from .._threads import threaded_from
 
 __all__ = ["cox_pass", "event_time_terms", "risk_set_sums", "risk_weights", "score_residuals"]
 
@@ -32,23 +32,6 @@ N_CHUNKS = 16
 PARALLEL_ROWS = 10_000
 #: Sums may be reassociated (vectorised); the fixed chunking keeps them thread-independent.
 FAST_SUMS = {"reassoc", "contract"}
-
-
-class _Twins:
-    """A one-threaded and an all-threads build of one kernel, compiled (and cached) apart and
-    only when first used; calls go to the threaded build from PARALLEL_ROWS rows (``len`` of the
-    first argument) on. Both give the same numbers: row work is split into fixed chunks."""
-
-    def __init__(self, fn):
-        twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_threaded")
-        twin.__qualname__ = fn.__qualname__ + "_threaded"  # its own numba cache file
-        self.serial = njit(cache=True)(fn)
-        self.threaded = njit(cache=True, parallel=True)(twin)
-        self.__doc__ = fn.__doc__
-
-    def __call__(self, *args):
-        kernel = self.threaded if len(args[0]) >= PARALLEL_ROWS else self.serial
-        return kernel(*args)
 
 
 # Chunk kernels take slices and loop from 0: numba then vectorises the column sweeps.
@@ -64,7 +47,7 @@ def _eta_chunk(X, offset, beta, eta, start):
             eta[i] += xj[i] * b
 
 
-@_Twins
+@threaded_from(PARALLEL_ROWS)
 def risk_weights(X, w, offset, beta):
     """Linear predictors eta, their midrange ``shift`` and risk weights w exp(eta - shift)
     (shifting keeps every exp finite)."""
@@ -225,7 +208,7 @@ def _information_chunk(X, wr, event, exit_pos, entry_pos, C, c2, start, out):
             out[j, k] = acc
 
 
-@_Twins
+@threaded_from(PARALLEL_ROWS)
 def _information_rows(X, wr, event, exit_pos, entry_pos, C, c2):
     """sum_i q_i x_i x_i^T (lower triangle), with q_i = r_i (C[exit] - C[entry]) less the Efron
     share c2 of the row's own event time. Summed over a fixed number of row chunks in a fixed
@@ -354,7 +337,7 @@ def _radix_sort(times):
     return idx, keys.view(np.float64)
 
 
-@_Twins
+@threaded_from(PARALLEL_ROWS)
 def _sort_both(a, b):
     """`_radix_sort` of a and of b, the two on two threads."""
     ia, va = np.empty(a.size, dtype=np.int64), np.empty(a.size)
@@ -579,7 +562,7 @@ def _dot(x, y):
     return total
 
 
-@_Twins
+@threaded_from(PARALLEL_ROWS)
 def standardize_columns(X):
     """Centre each column of the column-major X (in place) at its mean and divide it by its mean
     absolute deviation (R's agfit4 scaling); a constant column gets scale 0. Returns the means,
@@ -599,7 +582,7 @@ def standardize_columns(X):
     return mean, scale, gram
 
 
-@_Twins
+@threaded_from(PARALLEL_ROWS)
 def gather_rows(X, order):
     """X[order] as a new column-major (Fortran-order) matrix: the kernels sweep columns."""
     n, p = order.size, X.shape[1]

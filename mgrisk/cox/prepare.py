@@ -263,8 +263,8 @@ def prepare_cox(
         names=names,
         center=center,
         scale=scale,
-        weights=np.ones(n) if weights is None else w[order],
-        offset=np.zeros(n) if offset is None else off[order],
+        weights=w if weights is None else w[order],  # all ones need no reordering
+        offset=off if offset is None else off[order],
         event=event_sorted,
         entry=None if entry_ is None else group_time[g_entry],
         exit=group_time[g_exit],

@@ -11,6 +11,8 @@ number of threads or on the order people are processed in. Slots (64 per person)
 import numpy as np
 from numba import njit, prange
 
+from .._threads import threaded_from
+
 __all__ = ["MAX_COVARIATES", "draw_population", "draw_times"]
 
 MAX_COVARIATES = 8
@@ -97,14 +99,8 @@ def _person(
     female[i] = 1.0 if _uniform(key, i, 56) < female_share else 0.0
 
 
-@njit(cache=True)
-def _population_serial(n, *args):
-    for i in range(n):
-        _person(i, *args)
-
-
-@njit(cache=True, parallel=True)
-def _population_parallel(n, *args):
+@threaded_from(PARALLEL_PEOPLE)
+def _population(n, *args):
     for i in prange(n):
         _person(i, *args)
 
@@ -125,8 +121,7 @@ def draw_population(key, n, age, exposure, female_share, cov_kind, cov_a, cov_b,
         ]
     )
     out = (np.empty(n), np.empty(n), np.empty(n), np.empty((n, cov_kind.size)))
-    run = _population_parallel if n >= PARALLEL_PEOPLE else _population_serial
-    run(n, key, age, exposure, female_share, cov_kind, cov_a, cov_b, cov_corr, bounds, *out)
+    _population(n, key, age, exposure, female_share, cov_kind, cov_a, cov_b, cov_corr, bounds, *out)
     return out
 
 
@@ -160,14 +155,8 @@ def _times(i, key, age0, eta_dementia, eta_death, hazard, censoring, exit_, even
         exit_[i] = np.nextafter(a0, np.inf)
 
 
-@njit(cache=True)
-def _times_serial(n, *args):
-    for i in range(n):
-        _times(i, *args)
-
-
-@njit(cache=True, parallel=True)
-def _times_parallel(n, *args):
+@threaded_from(PARALLEL_PEOPLE)
+def _draw_times(n, *args):
     for i in prange(n):
         _times(i, *args)
 
@@ -181,6 +170,5 @@ def draw_times(key, age0, eta_dementia, eta_death, hazard, censoring):
     """
     n = age0.size
     exit_, event = np.empty(n), np.empty(n, dtype=np.int64)
-    run = _times_parallel if n >= PARALLEL_PEOPLE else _times_serial
-    run(n, key, age0, eta_dementia, eta_death, hazard, censoring, exit_, event)
+    _draw_times(n, key, age0, eta_dementia, eta_death, hazard, censoring, exit_, event)
     return exit_, event
