@@ -41,6 +41,31 @@ def test_quadratic_truth_recovered(big_fit):
     assert big_fit.shape().verdict == "U"
 
 
+def test_simultaneous_critical_value_against_closed_forms(u_cohort):
+    """The band's critical value: |N(0, 1)|'s 95 % quantile (1.960) when every grid point is one
+    direction, and between that and Scheffe's bound sqrt(chi2_3 quantile) = 2.795 for a curve
+    (max over directions of |a.z| / |a| is at most |z|). The max-|t| kernel matches numpy."""
+    from scipy import stats
+
+    from mgrisk._band_kernel import max_abs_projection
+
+    fit = fit_dose_response(u_cohort, "mg", "exit", "event", entry="entry", adjust="C(sex)")
+    k = len(fit.spline_cols)
+    V = fit.spline_cov
+    one_way = np.outer(np.linspace(-3.0, 2.0, 41), np.arange(1.0, k + 1.0))
+    se = np.sqrt(np.einsum("ij,jk,ik->i", one_way, V, one_way))
+    mc_error = 0.04  # 20,000 draws: the 95 % quantile of |Z| has SE about 0.013
+    assert fit._simultaneous_critical(one_way, se, 0.95) == pytest.approx(1.95996, abs=mc_error)
+    crit = fit.hr_curve(ref=0.85, band="simultaneous").attrs["critical_value"]
+    assert 1.96 < crit <= np.sqrt(stats.chi2.ppf(0.95, k)) + mc_error
+
+    rng = np.random.default_rng(3)
+    draws, A = rng.normal(size=(500, k)), rng.normal(size=(41, k))
+    np.testing.assert_allclose(
+        max_abs_projection(draws, A), np.abs(draws @ A.T).max(axis=1), rtol=1e-13
+    )
+
+
 def test_curve_band_and_tests_are_consistent(u_cohort):
     fit = fit_dose_response(u_cohort, "mg", "exit", "event", entry="entry", adjust="C(sex)")
     curve = fit.hr_curve(ref=0.85)
