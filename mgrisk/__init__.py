@@ -1,38 +1,34 @@
 """mgrisk: dose-response and U-curve risk modelling in cohort data."""
 
-from .competing import cumulative_incidence, fit_fine_gray
-from .cox import CoxResult, fit_cox, prepare_cox
-from .doseresponse import DoseResponse, fit_dose_response
-from .errors import ConvergenceError, ConvergenceWarning, InputError, MgriskError, SplineWarning
-from .scenario import Scenario, load_scenario
-from .simulate import simulate_cohort
-from .splines import RCSTransformer, rcs, rcs_basis, rcs_column_names, rcs_knots, rcs_restate
-from .validate import StudyResult, simulation_study
+from ._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ConvergenceError",
-    "ConvergenceWarning",
-    "CoxResult",
-    "DoseResponse",
-    "InputError",
-    "MgriskError",
-    "RCSTransformer",
-    "Scenario",
-    "SplineWarning",
-    "StudyResult",
-    "cumulative_incidence",
-    "fit_cox",
-    "fit_dose_response",
-    "fit_fine_gray",
-    "load_scenario",
-    "prepare_cox",
-    "rcs",
-    "rcs_basis",
-    "rcs_column_names",
-    "rcs_knots",
-    "rcs_restate",
-    "simulate_cohort",
-    "simulation_study",
-]
+#: Each public name and the submodule it comes from (imported on first use).
+_EXPORTS = {
+    "ConvergenceError": ".errors",
+    "ConvergenceWarning": ".errors",
+    "CoxResult": ".cox",
+    "DoseResponse": ".doseresponse",
+    "InputError": ".errors",
+    "MgriskError": ".errors",
+    "RCSTransformer": ".splines",
+    "Scenario": ".scenario",
+    "SplineWarning": ".errors",
+    "StudyResult": ".validate",
+    "cumulative_incidence": ".competing",
+    "fit_cox": ".cox",
+    "fit_dose_response": ".doseresponse",
+    "fit_fine_gray": ".competing",
+    "load_scenario": ".scenario",
+    "prepare_cox": ".cox",
+    "rcs": ".splines",
+    "rcs_basis": ".splines",
+    "rcs_column_names": ".splines",
+    "rcs_knots": ".splines",
+    "rcs_restate": ".splines",
+    "simulate_cohort": ".simulate",
+    "simulation_study": ".validate",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from .cox import _warmup
 from .errors import MgriskError
 
 __all__ = ["main"]
@@ -127,6 +128,7 @@ def cmd_demo(args) -> int:
 
     start = time.perf_counter()
     scenario = load_scenario("rotterdam")
+    _warmup.start(scenario.n)
     cohort = simulate_cohort(scenario, seed=args.seed)
     model = load_model("rotterdam_mg_dementia")
     fit = _fit_from_model(cohort, model)
@@ -145,6 +147,7 @@ def cmd_fit(args) -> int:
     from .models import Model, load_model
 
     data = _read_table(args.data)
+    _warmup.start(len(data))
     if args.model:
         model = load_model(args.model)
     else:

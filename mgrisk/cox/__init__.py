@@ -1,7 +1,15 @@
 """Cox proportional hazards models: prepared data, numba kernels, Newton fits, results."""
 
-from .fit import fit_cox, fit_prepared
-from .prepare import PreparedCox, prepare_cox
-from .result import CoxResult, Test
+from .._lazy import lazy_exports
 
-__all__ = ["CoxResult", "PreparedCox", "Test", "fit_cox", "fit_prepared", "prepare_cox"]
+#: Each public name and the submodule it comes from (imported on first use).
+_EXPORTS = {
+    "CoxResult": ".result",
+    "PreparedCox": ".prepare",
+    "Test": ".result",
+    "fit_cox": ".fit",
+    "fit_prepared": ".fit",
+    "prepare_cox": ".prepare",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -39,7 +39,8 @@ FAST_SUMS = {"reassoc", "contract"}
 def _eta_chunk(X, offset, beta, eta, start):
     """eta = offset + X[start:start + eta.size] beta."""
     m = eta.size
-    eta[:] = offset
+    for i in range(m):
+        eta[i] = offset[i]
     for j in range(X.shape[1]):
         xj = X[start : start + m, j]
         b = beta[j]
@@ -60,8 +61,8 @@ def risk_weights(X, w, offset, beta):
         _eta_chunk(X, offset[start:stop], beta, eta[start:stop], start)
     shift = 0.5 * (eta.max() + eta.min())
     for c in prange(N_CHUNKS):
-        start, stop = min(n, c * size), min(n, (c + 1) * size)
-        wr[start:stop] = w[start:stop] * np.exp(eta[start:stop] - shift)
+        for i in range(min(n, c * size), min(n, (c + 1) * size)):
+            wr[i] = w[i] * np.exp(eta[i] - shift)
     return eta, shift, wr
 
 
@@ -94,7 +95,8 @@ def risk_set_sums(X, wr, exit_pos, entry_pos, block_end, n_times):
     S = _risk_set_steps(X, wr, exit_pos, entry_pos, n_times)
     for m in range(n_times - 2, -1, -1):  # backwards in time, restarting at each stratum
         if block_end[m] == block_end[m + 1]:
-            S[m] += S[m + 1]
+            for j in range(S.shape[1]):
+                S[m, j] += S[m + 1, j]
     return S[:, 0].copy(), S[:, 1:].copy()
 
 
@@ -223,7 +225,9 @@ def _information_rows(X, wr, event, exit_pos, entry_pos, C, c2):
         )
     total = np.zeros((p, p))
     for c in range(N_CHUNKS):
-        total += parts[c]
+        for j in range(p):
+            for k in range(j + 1):
+                total[j, k] += parts[c, j, k]
     return total
 
 
@@ -280,7 +284,9 @@ def _residual_rows(
     H = _within_block_cumsum(haz, block_end)
     G = np.empty_like(gsum)
     for j in range(p):
-        G[:, j] = _within_block_cumsum(gsum[:, j].copy(), block_end)
+        Gj = _within_block_cumsum(gsum[:, j].copy(), block_end)
+        for m in range(Gj.size):
+            G[m, j] = Gj[m]
     L = np.zeros((n, p))
     for i in range(n):
         e = exit_pos[i]
@@ -337,27 +343,41 @@ def _radix_sort(times):
     return idx, keys.view(np.float64)
 
 
-@threaded_from(PARALLEL_ROWS)
-def _sort_both(a, b):
+@njit(cache=True)
+def _radix_sort_into(times, idx, values):
+    """`_radix_sort` of times, written into idx and values."""
+    i, v = _radix_sort(times)
+    for k in range(times.size):
+        idx[k] = i[k]
+        values[k] = v[k]
+
+
+@njit(cache=True, parallel=True)
+def _radix_sort_both(a, b):
     """`_radix_sort` of a and of b, the two on two threads."""
     ia, va = np.empty(a.size, dtype=np.int64), np.empty(a.size)
     ib, vb = np.empty(b.size, dtype=np.int64), np.empty(b.size)
     for k in prange(2):
         if k == 0:
-            i, v = _radix_sort(a)
-            ia[:] = i
-            va[:] = v
+            _radix_sort_into(a, ia, va)
         else:
-            i, v = _radix_sort(b)
-            ib[:] = i
-            vb[:] = v
+            _radix_sort_into(b, ib, vb)
     return ia, va, ib, vb
 
 
-@njit(cache=True)
+def _sort(times):
+    """Stable argsort of non-negative float64 times, and the sorted times. Below PARALLEL_ROWS
+    numpy's stable sort (small data then never compiles the radix sort); the permutation is the
+    same either way, as a stable sort's is unique (-0.0 aside: callers pass x + 0.0)."""
+    if times.size >= PARALLEL_ROWS:
+        return _radix_sort(times)
+    order = np.argsort(times, kind="stable")
+    return order, times[order]
+
+
 def argsort_times(times):
-    """Stable argsort of non-negative float64 times (a radix sort)."""
-    return _radix_sort(times)[0]
+    """Stable argsort of non-negative float64 times."""
+    return _sort(times)[0]
 
 
 @njit(cache=True)
@@ -418,8 +438,10 @@ def time_groups(a, oa, b, ob, tolerance):
     ga_s, gb_s, group_time = _sorted_groups(a[oa], b[ob], tolerance)
     ga = np.empty_like(ga_s)
     gb = np.empty_like(gb_s)
-    ga[oa] = ga_s
-    gb[ob] = gb_s
+    for k in range(oa.size):
+        ga[oa[k]] = ga_s[k]
+    for k in range(ob.size):
+        gb[ob[k]] = gb_s[k]
     return ga, gb, group_time
 
 
@@ -448,7 +470,10 @@ def index_rows(exit_, entry, event, strata, n_strata, tolerance):
     none), entry_pos (last event time index <= entry, -1 if none), event and stratum of each
     row, and per event time its group, stratum and block_end (one past its stratum's last).
     """
-    sorted_both = _sort_both(exit_, entry)
+    if exit_.size >= PARALLEL_ROWS:
+        sorted_both = _radix_sort_both(exit_, entry)
+    else:
+        sorted_both = (*_sort(exit_), *_sort(entry))
     return _index_sorted(*sorted_both, event, strata, n_strata, tolerance)
 
 
@@ -500,7 +525,8 @@ def _index_sorted(order, sorted_exit, by_entry, sorted_entry, event, strata, n_s
     g_entry = np.full(n, -1, dtype=np.int64)
     if by_entry.size:
         stored = np.empty(n, dtype=np.int64)
-        stored[order] = np.arange(n)
+        for k in range(n):
+            stored[order[k]] = k
         m = 0  # first event time of the current stratum not yet passed
         for t in range(n):
             r = by_entry[t]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConvergenceError, ConvergenceWarning, InputError
-from . import _kernels
+from . import _kernels, _warmup
 from .prepare import PreparedCox, prepare_cox
 from .result import CoxResult
 
@@ -34,6 +34,7 @@ class CoxLikelihood:
         return (d.exit_pos, d.entry_pos, d.death_ptr, d.death_rows, d.block_end, self.efron)
 
     def evaluate(self, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        _warmup.wait()  # for kernels a child process may be compiling (`_warmup.start`)
         d = self.data
         args = (d.exit_pos, d.entry_pos, d.death_ptr, d.death_rows, d.block_end, d.event)
         return _kernels.cox_pass(d.X, d.weights, d.offset, beta, *args, self.efron)

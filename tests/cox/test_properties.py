@@ -157,3 +157,16 @@ def test_same_fit_whatever_the_threads():
             for threads in ("1", "2")
         ]
         assert outs[0] == outs[1] and outs[0].startswith("[")
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.0 + 1e-12, 2.5, 7.0, 1e300]), max_size=200))
+def test_radix_sort_is_numpys_stable_argsort(values):
+    """Large data is sorted by a radix sort, small data by numpy: same permutation (ties kept in
+    row order) and the same sorted times."""
+    from mgrisk.cox import _kernels
+
+    times = np.array(values, dtype=float)
+    order, sorted_times = _kernels._radix_sort(times)
+    np.testing.assert_array_equal(order, np.argsort(times, kind="stable"))
+    np.testing.assert_array_equal(sorted_times, np.sort(times))
