@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -92,22 +93,49 @@ class Effect:
     x: tuple[float, ...] = ()
     log_hr: tuple[float, ...] = ()
 
+    @cached_property
+    def pieces(self) -> tuple[np.ndarray, np.ndarray]:
+        """The curve as polynomial pieces: (breaks, rows of (origin, c0, c1, c2)). Piece k
+        holds from breaks[k - 1] (inclusive) to breaks[k]: log HR = c0 + c1 d + c2 d^2 with
+        d = x - origin. The simulator's kernel evaluates these very pieces."""
+        c = self.nadir
+        if self.shape == "quadratic":  # straight (C1) beyond nadir -/+ width
+            lo, hi, wl, wh = (
+                self.curvature_low,
+                self.curvature_high,
+                self.width_low,
+                self.width_high,
+            )
+            breaks, rows = [c], [(c, 0.0, 0.0, lo), (c, 0.0, 0.0, hi)]
+            if math.isfinite(wl):
+                breaks.insert(0, c - wl)
+                rows.insert(0, (c - wl, lo * wl**2, -2.0 * lo * wl, 0.0))
+            if math.isfinite(wh):
+                breaks.append(c + wh)
+                rows.append((c + wh, hi * wh**2, 2.0 * hi * wh, 0.0))
+        elif self.shape == "hinge":
+            breaks, rows = [c], [(c, 0.0, self.slope_low, 0.0), (c, 0.0, self.slope_high, 0.0)]
+        elif self.shape == "linear":
+            breaks, rows = [], [(self.reference, 0.0, self.slope, 0.0)]
+        elif self.shape == "points":  # linear interpolation, flat beyond the ends
+            x, y = self.x, self.log_hr
+            breaks = list(x)
+            rows = [(x[0], y[0], 0.0, 0.0)]
+            rows += [
+                (x[k], y[k], (y[k + 1] - y[k]) / (x[k + 1] - x[k]), 0.0) for k in range(len(x) - 1)
+            ]
+            rows.append((x[-1], y[-1], 0.0, 0.0))
+        else:
+            breaks, rows = [], [(0.0, 0.0, 0.0, 0.0)]
+        return np.array(breaks, dtype=float), np.array(rows, dtype=float)
+
     def __call__(self, x) -> np.ndarray:
         """The true log HR at x (0 at the nadir, or at ``reference`` for a linear shape)."""
+        breaks, rows = self.pieces
         x = np.asarray(x, dtype=float)
-        d = x - self.nadir
-        if self.shape == "quadratic":  # linear (C1) beyond nadir -/+ width
-            c = np.where(d < 0, self.curvature_low, self.curvature_high)
-            w = np.where(d < 0, self.width_low, self.width_high)
-            a = np.abs(d)
-            return np.where(a <= w, c * d**2, c * w * (2 * a - w))
-        if self.shape == "hinge":
-            return np.where(d < 0, self.slope_low * d, self.slope_high * d)
-        if self.shape == "linear":
-            return self.slope * (x - self.reference)
-        if self.shape == "points":
-            return np.interp(x, self.x, self.log_hr)
-        return np.zeros_like(x)
+        origin, c0, c1, c2 = rows[np.searchsorted(breaks, x, side="right")].T
+        d = x - origin
+        return c0 + d * (c1 + d * c2)
 
     @property
     def true_nadir(self) -> float | None:

@@ -32,7 +32,7 @@ from mgrisk.scenario import load_scenario
 from mgrisk.simulate import simulate_cohort
 
 HERE = Path(__file__).parent
-POP = 400_000  # people in the "very large population" the HR targets refer to
+POP = 2_000_000  # people in the "very large population" the HR targets refer to
 SEED = 20170516
 
 TARGETS = {
@@ -78,7 +78,7 @@ def calibrate(name: str) -> tuple[object, list[str]]:
 
             def share_gap(log_lam, s=s):
                 c = simulate_cohort(
-                    replace(s, dementia_lambda=float(np.exp(log_lam))), n=100_000, seed=SEED
+                    replace(s, dementia_lambda=float(np.exp(log_lam))), n=1_000_000, seed=SEED
                 )
                 return (c.event == 1).mean() - target["cases"]
 
@@ -92,7 +92,7 @@ def calibrate(name: str) -> tuple[object, list[str]]:
         if target["follow_up"] is not None:
 
             def fu_gap(top, s=s):
-                c = simulate_cohort(replace(s, follow_up_max=top), n=100_000, seed=SEED)
+                c = simulate_cohort(replace(s, follow_up_max=top), n=1_000_000, seed=SEED)
                 return (c.exit - c.entry).median() - target["follow_up"]
 
             s = replace(

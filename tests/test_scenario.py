@@ -1,10 +1,11 @@
 """Scenario files: shipped ones load; every bad key, type or range names the key and file."""
 
+import numpy as np
 import pytest
 
 from mgrisk import load_scenario
 from mgrisk.errors import InputError
-from mgrisk.scenario import scenario_names
+from mgrisk.scenario import Effect, scenario_names
 
 SHIPPED = ["aric", "copenhagen", "monotone", "null", "rotterdam"]
 
@@ -114,3 +115,42 @@ def test_shipped_files_load_from_an_installed_wheel(tmp_path):
         env={"PYTHONPATH": str(target), "PATH": ""},
     ).stdout
     assert str(target) in out.split()[0] and "_shipped/synthetic/rotterdam.toml" in out
+
+
+@pytest.mark.parametrize(
+    "effect, closed_form",
+    [
+        (
+            Effect("quadratic", nadir=0.85, curvature_low=30.0, curvature_high=20.0),
+            lambda x: np.where(x < 0.85, 30.0, 20.0) * (x - 0.85) ** 2,
+        ),
+        (  # straight beyond the widths: value and slope continuous there
+            Effect(
+                "quadratic",
+                nadir=0.85,
+                curvature_low=30.0,
+                curvature_high=20.0,
+                width_low=0.1,
+                width_high=0.05,
+            ),
+            lambda x: np.select(
+                [x < 0.75, x < 0.85, x <= 0.9],
+                [0.3 - 6.0 * (x - 0.75), 30.0 * (x - 0.85) ** 2, 20.0 * (x - 0.85) ** 2],
+                0.05 + 2.0 * (x - 0.9),
+            ),
+        ),
+        (
+            Effect("hinge", nadir=0.8, slope_low=-3.0, slope_high=2.0),
+            lambda x: np.where(x < 0.8, -3.0, 2.0) * (x - 0.8),
+        ),
+        (Effect("linear", slope=2.0, reference=0.84), lambda x: 2.0 * (x - 0.84)),
+        (
+            Effect("points", x=(0.6, 0.8, 0.9, 1.1), log_hr=(0.5, 0.0, 0.1, 0.3)),
+            lambda x: np.interp(x, [0.6, 0.8, 0.9, 1.1], [0.5, 0.0, 0.1, 0.3]),
+        ),
+        (Effect("flat"), np.zeros_like),
+    ],
+)
+def test_effect_pieces_give_the_documented_curves(effect, closed_form):
+    x = np.concatenate([np.linspace(0.3, 1.4, 2001), [0.6, 0.75, 0.8, 0.85, 0.9, 1.1]])
+    np.testing.assert_allclose(effect(x), closed_form(x), rtol=1e-12, atol=1e-14)

@@ -29,7 +29,8 @@ def simulate_cohort(scenario: Scenario | str, n: int | None = None, seed: int = 
     -------
     pandas.DataFrame
         ``id``; ``entry`` (age at baseline, years); ``exit`` (age at the end of follow-up);
-        ``event`` (0 censored, 1 dementia, 2 death); the exposure (named by the scenario, e.g.
+        ``event`` (0 censored, 1 dementia, 2 death; follow-up is at least 1e-4 years: an
+        earlier event is recorded then); the exposure (named by the scenario, e.g.
         ``mg`` in mmol/L); ``female`` (0/1) and the scenario's covariates; ``true_log_hr`` (the
         true log HR of the exposure for the event of interest, 0 at the nadir or reference).
 
@@ -45,48 +46,50 @@ def simulate_cohort(scenario: Scenario | str, n: int | None = None, seed: int = 
         raise InputError(f"n={n}: need at least one person")
     if len(s.covariates) > _kernel.MAX_COVARIATES:
         raise InputError(f"{s.path}: at most {_kernel.MAX_COVARIATES} covariates are supported")
-    key = _kernel.seed_key(int(seed))
     covs = s.covariates
-    kind = np.array([0 if c.kind == "normal" else 1 for c in covs], dtype=np.int64)
-    a = np.array([c.mean if c.kind == "normal" else stats.norm.ppf(1 - c.prevalence) for c in covs])
-    b = np.array([c.sd if c.kind == "normal" else 0.0 for c in covs])
-    corr = np.array([c.corr_exposure for c in covs])
-    age0, female, x, values = _kernel.draw_population(
-        key,
-        n,
-        np.array([s.age_mean, s.age_sd, s.age_min, s.age_max]),
-        np.array([s.exposure_mean, s.exposure_sd, s.exposure_min, s.exposure_max]),
-        s.female_share,
-        kind,
-        a.reshape(-1),
-        b.reshape(-1),
-        corr.reshape(-1),
-    )
-    true_log_hr = s.effect(x)
-    eta1 = true_log_hr + s.female_log_hr_dementia * female
-    eta2 = s.effect_death(x) + s.female_log_hr_death * female
+    cov = np.zeros((7, len(covs)))
     for j, c in enumerate(covs):
-        eta1 = eta1 + c.log_hr_dementia * (values[:, j] - (c.mean if c.kind == "normal" else 0))
-        eta2 = eta2 + c.log_hr_death * (values[:, j] - (c.mean if c.kind == "normal" else 0))
-    exit_, event = _kernel.draw_times(
-        key,
-        age0,
-        eta1,
-        eta2,
-        np.array([s.dementia_lambda, s.dementia_alpha, s.death_lambda, s.death_alpha]),
+        cov[:, j] = _kernel_column(c)
+    age = (s.age_mean, s.age_sd, s.age_min, s.age_max)
+    exposure = (s.exposure_mean, s.exposure_sd, s.exposure_min, s.exposure_max)
+    pop = np.array([*_standard_bounds(*age), *_standard_bounds(*exposure), s.female_share])
+    floats, ints, values = _kernel.simulate(
+        _kernel.seed_key(int(seed)),
+        n,
+        pop,
+        np.array([c.kind == "binary" for c in covs], dtype=np.int64),
+        cov,
+        (*s.effect.pieces, *s.effect_death.pieces),
+        np.array(
+            [
+                s.dementia_lambda,
+                s.dementia_alpha,
+                s.death_lambda,
+                s.death_alpha,
+                s.female_log_hr_dementia,
+                s.female_log_hr_death,
+            ]
+        ),
         np.array([s.follow_up_min, s.follow_up_max, s.loss_rate]),
     )
-    out = pd.DataFrame(
-        {
-            "id": np.arange(n),
-            "entry": age0,
-            "exit": exit_,
-            "event": event,
-            s.exposure: x,
-            "female": female.astype(np.int64),
-        }
-    )
+    columns = {"id": np.arange(n), "entry": floats[0], "exit": floats[1], "event": ints[0]}
+    columns |= {s.exposure: floats[2], "female": ints[1]}
     for j, c in enumerate(covs):
-        out[c.name] = values[:, j] if c.kind == "normal" else values[:, j].astype(np.int64)
-    out["true_log_hr"] = true_log_hr
-    return out
+        columns[c.name] = values[j] if c.kind == "normal" else values[j].astype(np.int64)
+    columns["true_log_hr"] = floats[3]
+    return pd.DataFrame(columns, copy=False)  # no copy: columns stay the kernel's arrays
+
+
+def _kernel_column(c) -> list[float]:
+    """A covariate's column of the kernel's ``cov`` (see `_kernel.simulate`)."""
+    r = c.corr_exposure
+    hrs = [c.log_hr_dementia, c.log_hr_death]
+    if c.kind == "normal":
+        return [c.mean, c.sd, r, np.sqrt(1 - r * r), c.mean, *hrs]
+    threshold = stats.norm.ppf(1 - c.prevalence)  # of the latent standard normal
+    return [threshold, 0.0, r, np.sqrt(1 - r * r), 0.0, *hrs]
+
+
+def _standard_bounds(mean: float, sd: float, lo: float, hi: float) -> tuple[float, ...]:
+    """mean, sd and the bounds of a truncated normal, the bounds in SDs from the mean."""
+    return mean, sd, (lo - mean) / sd, (hi - mean) / sd
