@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ import patsy
 
 from .errors import InputError
 
-__all__ = ["CohortData", "check_cohort", "formula_columns"]
+__all__ = ["CohortData", "check_cohort", "formula_columns", "parse_formula"]
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,18 @@ class CohortData:
         return self.n_input - len(self.frame)
 
 
+@lru_cache(maxsize=256)
+def parse_formula(formula: str) -> patsy.ModelDesc:
+    """patsy's parse of a formula (kept: a simulation study parses the same one each replicate)."""
+    return patsy.ModelDesc.from_formula(formula)
+
+
 def formula_columns(formula: str | None, data: pd.DataFrame) -> list[str]:
     """The data columns a patsy formula refers to (names that are not columns are ignored)."""
     if not formula:
         return []
     try:
-        desc = patsy.ModelDesc.from_formula(formula)
+        desc = parse_formula(formula)
     except patsy.PatsyError as exc:
         raise InputError(f"adjust formula {formula!r} cannot be parsed: {exc}") from None
     names: list[str] = []
@@ -56,10 +63,8 @@ def formula_columns(formula: str | None, data: pd.DataFrame) -> list[str]:
 
 def _numeric(data: pd.DataFrame, column: str) -> pd.Series:
     values = data[column]
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype(float)
-    if pd.api.types.is_numeric_dtype(values):
-        return values.astype(float)
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return values.astype(float, copy=False)
     converted = pd.to_numeric(values, errors="coerce")
     bad = converted.isna() & values.notna() & (values.astype(str).str.strip() != "")
     if bad.any():
@@ -128,23 +133,23 @@ def check_cohort(
             numeric_cols + formula_columns(adjust, data) + [c for c in (strata, cluster) if c]
         )
     )
-    frame = data[used].copy()
+    columns = {c: _numeric(data, c) if c in numeric_cols else data[c] for c in used}
     for column in numeric_cols:
-        frame[column] = _numeric(data, column)
-    for column in numeric_cols:
-        if np.isinf(frame[column]).any():
-            row = frame.index[np.isinf(frame[column].to_numpy()).nonzero()[0][0]]
+        values = columns[column].to_numpy()
+        if np.isinf(values).any():
+            row = data.index[np.isinf(values).nonzero()[0][0]]
             raise InputError(f"column '{column}': infinite value at row {row}; fix or remove it")
-    na = frame.isna()
-    dropped = {c: int(na[c].sum()) for c in used if na[c].any()}
+    na = {c: v.isna().to_numpy() for c, v in columns.items()}
+    dropped = {c: int(m.sum()) for c, m in na.items() if m.any()}
     if dropped and missing == "raise":
         column = next(iter(dropped))
-        row = frame.index[na[column].to_numpy().nonzero()[0][0]]
+        row = data.index[na[column].nonzero()[0][0]]
         raise InputError(
             f"column '{column}': {dropped[column]} missing value(s), first at row {row}; "
             "drop or impute them (or use missing='drop')"
         )
-    complete = frame[~na.any(axis=1)]
+    frame = pd.DataFrame(columns, copy=False)  # shares memory with data where it can
+    complete = frame[~np.logical_or.reduce(list(na.values()))] if dropped else frame
     if complete.empty:
         raise InputError(f"no complete rows: every row misses a value in {sorted(dropped)}")
     _check_event(complete, event, cause)
@@ -152,8 +157,9 @@ def check_cohort(
     if weights is not None and (complete[weights] < 0).any():
         row = complete.index[(complete[weights] < 0).to_numpy().nonzero()[0][0]]
         raise InputError(f"column '{weights}': negative weight at row {row}; weights must be >= 0")
-    codes = complete[event].astype(int).value_counts().sort_index()
-    return CohortData(complete, len(data), dropped, {int(k): int(v) for k, v in codes.items()})
+    codes, counts = np.unique(complete[event].to_numpy().astype(int), return_counts=True)
+    counts_by_code = {int(k): int(v) for k, v in zip(codes, counts, strict=True)}
+    return CohortData(complete, len(data), dropped, counts_by_code)
 
 
 def _check_event(frame: pd.DataFrame, event: str, cause: int) -> None:

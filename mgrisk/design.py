@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import patsy
 
+from .data import parse_formula
 from .errors import InputError
 from .splines import rcs, rcs_basis, rcs_column_names
 
@@ -73,7 +74,7 @@ def _fast_spec(formula: str, data: pd.DataFrame) -> tuple | None:
     """((column, knots or None), ...) when every term is a numeric column or
     ``rcs(column, knots=[...])``; None when patsy is needed."""
     try:
-        desc = patsy.ModelDesc.from_formula(formula)
+        desc = parse_formula(formula)
     except patsy.PatsyError:
         return None
     spec = []

@@ -14,14 +14,13 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import patsy
 from scipy import stats
 
 from ._band_kernel import max_abs_projection
 from .bootstrap import BootstrapFits, bootstrap_fits
 from .cox import CoxResult, Test, fit_prepared, prepare_cox
 from .cox.fit import default_robust
-from .data import CohortData, check_cohort
+from .data import CohortData, check_cohort, parse_formula
 from .design import Design, design_matrix
 from .errors import InputError
 from .nadir import (
@@ -78,11 +77,7 @@ def _terms(formula: str | None) -> list[str]:
     """The right-hand-side terms of a patsy formula, by name."""
     if not formula:
         return []
-    return [
-        t.name()
-        for t in patsy.ModelDesc.from_formula(formula).rhs_termlist
-        if t.name() != "Intercept"
-    ]
+    return [t.name() for t in parse_formula(formula).rhs_termlist if t.name() != "Intercept"]
 
 
 def _spline_term(exposure: str, knots) -> str:
