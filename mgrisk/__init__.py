@@ -12,7 +12,7 @@ _EXPORTS = {
     "DoseResponse": ".doseresponse",
     "InputError": ".errors",
     "MgriskError": ".errors",
-    "RCSTransformer": ".splines",
+    "RCSTransformer": ".transformer",
     "Scenario": ".scenario",
     "SplineWarning": ".errors",
     "StudyResult": ".validate",

@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri
 
 from ._band_kernel import max_abs_projection
 from .bootstrap import BootstrapFits, bootstrap_fits
@@ -275,7 +275,7 @@ class DoseResponse:
         log_hr = D @ self.spline_coef
         se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", D, self.spline_cov, D), 0.0))
         crit = (
-            stats.norm.ppf(0.5 + level / 2)
+            ndtri(0.5 + level / 2)
             if band == "pointwise"
             else self._simultaneous_critical(D, se, level)
         )
@@ -619,7 +619,7 @@ class DoseResponse:
         r = self.reference_value(ref)
         D = rcs_basis(np.asarray(grid, float), self.knots) - rcs_basis([r], self.knots)
         b, V = model.coef.to_numpy(), model.cov.to_numpy()
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = ndtri(0.5 + level / 2)
         k1 = len(self.knots) - 1
         out = []
         for i, lev in enumerate(levels):

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
+from scipy.special import ndtri
 
 from .splines import rcs_basis, rcs_restate
 
@@ -72,7 +73,7 @@ class Corridor:
 
 
 def _z(level: float) -> float:
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return float(ndtri(0.5 + level / 2))
 
 
 def _quadratic_roots(a: float, b: float, c: float) -> list[float]:

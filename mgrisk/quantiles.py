@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtr, ndtri
 
 from .errors import InputError
 
@@ -94,7 +94,7 @@ def quantile_table(
     others = [k for k in range(q) if k != ref_k]
     dummies = np.column_stack([(cat == k).astype(float) for k in others])
     result = fit(dummies, [labels[k] for k in others])
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = ndtri(0.5 + level / 2)
     b = dict(zip(others, result.coef.to_numpy()[: len(others)], strict=True))
     se = dict(zip(others, result.se.to_numpy()[: len(others)], strict=True))
     rows = []
@@ -116,12 +116,12 @@ def quantile_table(
                 "hr": float(np.exp(bk)),
                 "lower": float(np.exp(bk - z * sk)) if k != ref_k else 1.0,
                 "upper": float(np.exp(bk + z * sk)) if k != ref_k else 1.0,
-                "p": float(2 * stats.norm.sf(abs(bk / sk))) if k != ref_k else np.nan,
+                "p": float(2 * ndtr(-abs(bk / sk))) if k != ref_k else np.nan,
             }
         )
     medians = np.array([np.median(x[cat == k]) for k in range(q)])
     trend = fit(medians[cat][:, None], ["trend"])
     t = trend.coef.iloc[0] / trend.se.iloc[0]
     return QuantileTable(
-        pd.DataFrame(rows).set_index("category"), float(2 * stats.norm.sf(abs(t))), labels[ref_k]
+        pd.DataFrame(rows).set_index("category"), float(2 * ndtr(-abs(t))), labels[ref_k]
     )

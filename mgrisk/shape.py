@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy.special import ndtr, ndtri
 
 from .nadir import corridor_bounds, spline_minimum
 from .splines import rcs_basis
@@ -35,7 +35,7 @@ from .splines import rcs_basis
 __all__ = ["ShapeResult", "lind_mehlum", "shape_verdict", "two_lines"]
 
 #: z = 1: the "within one standard error" of the Robin Hood flat region.
-ONE_SE_LEVEL = float(2 * stats.norm.cdf(1.0) - 1)
+ONE_SE_LEVEL = float(2 * ndtr(1.0) - 1)
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,8 @@ def lind_mehlum(coef, cov, knots, x_low: float, x_high: float) -> dict:
         "se_low": float(se[0]),
         "slope_high": float(slope[1]),
         "se_high": float(se[1]),
-        "p_u": float(max(stats.norm.cdf(t[0]), stats.norm.sf(t[1]))),
-        "p_inverted_u": float(max(stats.norm.sf(t[0]), stats.norm.cdf(t[1]))),
+        "p_u": float(max(ndtr(t[0]), ndtr(-t[1]))),
+        "p_inverted_u": float(max(ndtr(-t[0]), ndtr(t[1]))),
     }
 
 
@@ -128,7 +128,7 @@ def two_lines(
     xc = float(np.quantile(region, z2 / (z1 + z2))) if z1 + z2 > 0 else float(np.median(region))
     xc = float(np.clip(xc, edge_lo, edge_hi))
     b, se = at(xc)
-    p = 2 * stats.norm.sf(np.abs(b / se))
+    p = 2 * ndtr(-np.abs(b / se))
     return {
         "breakpoint": xc,
         "flat_region": (float(flat_lo), float(flat_hi)),
@@ -167,7 +167,7 @@ def shape_verdict(
         return "U"
     if lm["p_inverted_u"] < alpha and opposite(tl_inv, 1):
         return "inverted-U"
-    crit = stats.norm.ppf(1 - alpha)
+    crit = ndtri(1 - alpha)
     t_low = lm["slope_low"] / lm["se_low"]
     t_high = lm["slope_high"] / lm["se_high"]
     low_falls, high_rises = t_low < -crit, t_high > crit

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri
 
 from ..cox import Test
 from ..errors import InputError
@@ -45,7 +45,7 @@ def confidence_limits(p, se, level: float = 0.95, conf_type: str = "log-log"):
     if not 0 < level < 1:
         raise InputError(f"level={level}: must be between 0 and 1")
     p, se = np.asarray(p, dtype=float), np.asarray(se, dtype=float)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = ndtri(0.5 + level / 2)
     inside = (p > 0) & (p < 1) & (se > 0)
     safe = np.where(inside, p, 0.5)
     with np.errstate(over="ignore"):

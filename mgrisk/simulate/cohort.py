@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri
 
 from ..errors import InputError
 from ..scenario import Scenario, load_scenario
@@ -86,7 +86,7 @@ def _kernel_column(c) -> list[float]:
     hrs = [c.log_hr_dementia, c.log_hr_death]
     if c.kind == "normal":
         return [c.mean, c.sd, r, np.sqrt(1 - r * r), c.mean, *hrs]
-    threshold = stats.norm.ppf(1 - c.prevalence)  # of the latent standard normal
+    threshold = ndtri(1 - c.prevalence)  # of the latent standard normal
     return [threshold, 0.0, r, np.sqrt(1 - r * r), 0.0, *hrs]
 
 
