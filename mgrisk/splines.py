@@ -199,15 +199,16 @@ def rcs_basis(x, knots, *, deriv: int = 0) -> np.ndarray:
 
     def cube(knot):  # d^deriv/dx^deriv of max((x - knot) / kd, 0)^3
         zp = np.maximum((x - knot) / kd, 0.0)
-        return (zp**3, 3 * zp**2 / kd, 6 * zp / kd**2)[deriv]
+        if deriv == 0:
+            return zp**3
+        return 3 * zp**2 / kd if deriv == 1 else 6 * zp / kd**2
 
     out = np.empty((x.size, k - 1))
-    out[:, 0] = (x, np.ones_like(x), np.zeros_like(x))[deriv]
+    out[:, 0] = x if deriv == 0 else float(deriv == 1)
     out[np.isnan(x), 0] = np.nan
+    cube_k, cube_k1 = cube(tk), cube(tk1)
     for j in range(k - 2):
-        out[:, j + 1] = cube(t[j]) + ((tk1 - t[j]) * cube(tk) - (tk - t[j]) * cube(tk1)) / (
-            tk - tk1
-        )
+        out[:, j + 1] = cube(t[j]) + ((tk1 - t[j]) * cube_k - (tk - t[j]) * cube_k1) / (tk - tk1)
     return out
 
 
