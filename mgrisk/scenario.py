@@ -100,12 +100,8 @@ class Effect:
         d = x - origin. The simulator's kernel evaluates these very pieces."""
         c = self.nadir
         if self.shape == "quadratic":  # straight (C1) beyond nadir -/+ width
-            lo, hi, wl, wh = (
-                self.curvature_low,
-                self.curvature_high,
-                self.width_low,
-                self.width_high,
-            )
+            lo, hi = self.curvature_low, self.curvature_high
+            wl, wh = self.width_low, self.width_high
             breaks, rows = [c], [(c, 0.0, 0.0, lo), (c, 0.0, 0.0, hi)]
             if math.isfinite(wl):
                 breaks.insert(0, c - wl)

@@ -16,6 +16,9 @@ midrange before exponentiation, so no risk score overflows.
 Covariates are stored column-major (rows sorted by stratum and exit), so the per-row sweeps run
 down contiguous columns and vectorise; row work is split into N_CHUNKS fixed chunks whose sums
 are added in a fixed order, so results are the same on any number of threads.
+
+Arrays are filled element by element, never by assigning an array to a slice: such an
+assignment makes numba compile its shape-mismatch error message, seconds of a first run.
 """
 
 import numpy as np
