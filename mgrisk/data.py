@@ -61,10 +61,11 @@ def formula_columns(formula: str | None, data: pd.DataFrame) -> list[str]:
     return names
 
 
-def _numeric(data: pd.DataFrame, column: str) -> pd.Series:
+def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
+    """The column as float64 (NaN where missing); text that is not a number is an error."""
     values = data[column]
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-        return values.astype(float, copy=False)
+        return values.to_numpy(dtype=float, na_value=np.nan)
     converted = pd.to_numeric(values, errors="coerce")
     bad = converted.isna() & values.notna() & (values.astype(str).str.strip() != "")
     if bad.any():
@@ -75,7 +76,7 @@ def _numeric(data: pd.DataFrame, column: str) -> pd.Series:
             f"column '{column}': {int(bad.sum())} non-numeric value(s), first at row "
             f"{data.index[first]} ({value!r}): {hint}"
         )
-    return converted.astype(float)
+    return converted.to_numpy(dtype=float, na_value=np.nan)
 
 
 def check_cohort(
@@ -135,11 +136,11 @@ def check_cohort(
     )
     columns = {c: _numeric(data, c) if c in numeric_cols else data[c] for c in used}
     for column in numeric_cols:
-        values = columns[column].to_numpy()
+        values = columns[column]
         if np.isinf(values).any():
             row = data.index[np.isinf(values).nonzero()[0][0]]
             raise InputError(f"column '{column}': infinite value at row {row}; fix or remove it")
-    na = {c: v.isna().to_numpy() for c, v in columns.items()}
+    na = {c: pd.isna(v) if c in numeric_cols else v.isna().to_numpy() for c, v in columns.items()}
     dropped = {c: int(m.sum()) for c, m in na.items() if m.any()}
     if dropped and missing == "raise":
         column = next(iter(dropped))
@@ -148,7 +149,7 @@ def check_cohort(
             f"column '{column}': {dropped[column]} missing value(s), first at row {row}; "
             "drop or impute them (or use missing='drop')"
         )
-    frame = pd.DataFrame(columns, copy=False)  # shares memory with data where it can
+    frame = pd.DataFrame(columns, index=data.index, copy=False)  # shares data's memory
     complete = frame[~np.logical_or.reduce(list(na.values()))] if dropped else frame
     if complete.empty:
         raise InputError(f"no complete rows: every row misses a value in {sorted(dropped)}")
