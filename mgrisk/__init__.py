@@ -31,4 +31,4 @@ _EXPORTS = {
     "simulation_study": ".validate",
 }
 __all__ = sorted(_EXPORTS)
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -2,15 +2,19 @@
 numba kernel in a child process) does not import the whole package."""
 
 import importlib
+import sys
 
 
 def lazy_exports(package: str, exports: dict[str, str]):
-    """A module ``__getattr__`` that imports ``exports[name]`` (a submodule, relative to
-    ``package``) when ``name`` is first looked up, and returns its attribute ``name``."""
+    """A module's ``__getattr__`` and ``__dir__``: ``name`` is imported from the submodule
+    ``exports[name]`` (relative to ``package``) when first looked up; ``dir()`` lists it."""
 
     def __getattr__(name: str):
         if name not in exports:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         return getattr(importlib.import_module(exports[name], package), name)
 
-    return __getattr__
+    def __dir__() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | set(exports))
+
+    return __getattr__, __dir__

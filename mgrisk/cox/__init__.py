@@ -12,4 +12,4 @@ _EXPORTS = {
     "prepare_cox": ".prepare",
 }
 __all__ = sorted(_EXPORTS)
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
