@@ -7,7 +7,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from ..errors import InputError
-from ..scenario import Scenario, load_scenario
+from ..scenario import Covariate, Scenario, load_scenario
 from . import _kernel
 
 __all__ = ["simulate_cohort"]
@@ -80,7 +80,7 @@ def simulate_cohort(scenario: Scenario | str, n: int | None = None, seed: int = 
     return pd.DataFrame(columns, copy=False)  # no copy: columns stay the kernel's arrays
 
 
-def _kernel_column(c) -> list[float]:
+def _kernel_column(c: Covariate) -> list[float]:
     """A covariate's column of the kernel's ``cov`` (see `_kernel.simulate`)."""
     r = c.corr_exposure
     hrs = [c.log_hr_dementia, c.log_hr_death]
