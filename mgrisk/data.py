@@ -140,7 +140,7 @@ def check_cohort(
         if np.isinf(values).any():
             row = data.index[np.isinf(values).nonzero()[0][0]]
             raise InputError(f"column '{column}': infinite value at row {row}; fix or remove it")
-    na = {c: pd.isna(v) if c in numeric_cols else v.isna().to_numpy() for c, v in columns.items()}
+    na = {c: np.asarray(pd.isna(v)) for c, v in columns.items()}
     dropped = {c: int(m.sum()) for c, m in na.items() if m.any()}
     if dropped and missing == "raise":
         column = next(iter(dropped))

@@ -23,9 +23,10 @@ _child: subprocess.Popen | None = None
 
 def _builds(rows: int):
     """The builds of the likelihood kernels that a fit of `rows` rows calls."""
-    twins = (_kernels.risk_weights, _kernels._information_rows)
     pick = "threaded" if rows >= _kernels.PARALLEL_ROWS else "serial"
-    return [getattr(t, pick) for t in twins] + [
+    return [
+        getattr(_kernels.risk_weights, pick),
+        getattr(_kernels._information_rows, pick),
         _kernels.event_time_terms,
         _kernels._within_block_cumsum,
     ]

@@ -34,7 +34,6 @@ class CoxLikelihood:
         return (d.exit_pos, d.entry_pos, d.death_ptr, d.death_rows, d.block_end, self.efron)
 
     def evaluate(self, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        _warmup.wait()  # for kernels a child process may be compiling (`_warmup.start`)
         d = self.data
         args = (d.exit_pos, d.entry_pos, d.death_ptr, d.death_rows, d.block_end, d.event)
         return _kernels.cox_pass(d.X, d.weights, d.offset, beta, *args, self.efron)
@@ -130,6 +129,7 @@ def fit_prepared(
         raise InputError(f"on_failure={on_failure!r}: use 'raise' or 'warn'")
     model = CoxLikelihood(data, ties == "efron")
     p = data.X.shape[1]
+    _warmup.wait()  # for the kernels a child process may be compiling (`_warmup.start`)
     null = model.evaluate(np.zeros(p))
     beta0 = np.zeros(p) if init is None else np.asarray(init, dtype=float).ravel()
     if beta0.size != p:
