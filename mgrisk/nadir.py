@@ -1,7 +1,8 @@
 """Nadir and low-risk corridor of a fitted spline log-HR curve f(x) = B(x) beta.
 
-The nadir is found exactly: f' is a quadratic between knots, so its roots are solved piece by
-piece over the data range. Confidence intervals: delta method
+Everything is found exactly: between knots f is a cubic polynomial, so the nadir is a root of a
+quadratic, and the ends of the inversion set and of the corridors are real roots of polynomials
+of degree 3 to 6, solved piece by piece over the data range. Confidence intervals: delta method
 (``se = sqrt(B'(x*) V B'(x*)) / |f''(x*)|``), test inversion (the set where
 ``|f'(x)| / se(f'(x)) <= z``, which may be unbounded or split) and bootstrap percentiles. There is
 no single published definition of a risk corridor, so two rules are offered and the rule used is
@@ -14,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+from numpy.polynomial import polynomial
 from scipy.special import ndtri
 
-from .splines import rcs_basis, rcs_restate
+from .splines import rcs_basis, rcs_pieces
 
 __all__ = [
     "Corridor",
@@ -28,9 +29,6 @@ __all__ = [
     "nadir_inversion",
     "spline_minimum",
 ]
-
-#: Grid points used to bracket roots of the inversion and corridor conditions.
-GRID_POINTS = 2001
 
 
 @dataclass(frozen=True)
@@ -96,18 +94,16 @@ def spline_minimum(coef, knots, lo: float, hi: float) -> tuple[float, bool]:
 
     Returns (x, interior): interior is False when the minimum is at lo or hi.
     """
-    pieces = rcs_restate(coef, knots).pieces
+    coef = np.asarray(coef, dtype=float)
+    edges, P = rcs_pieces(knots, lo, hi)
     candidates = [lo, hi]
-    for row in pieces.itertuples():
-        a, b = max(row.lower, lo), min(row.upper, hi)
-        if a >= b:
-            continue
-        # f'(x) = c1 + 2 c2 x + 3 c3 x^2 on this piece
-        for r in _quadratic_roots(3 * row.c3, 2 * row.c2, row.c1):
-            if a <= r <= b and 2 * row.c2 + 6 * row.c3 * r > 0:
-                candidates.append(float(r))
+    for a, w, (_, c1, c2, c3) in zip(edges, np.diff(edges), coef @ P, strict=False):
+        # f = c0 + c1 s + c2 s^2 + c3 s^3 in s = (x - a) / w: minima where f' = 0, f'' > 0
+        for r in _quadratic_roots(3 * c3, 2 * c2, c1):
+            if 0 <= r <= 1 and 2 * c2 + 6 * c3 * r > 0:
+                candidates.append(float(a + w * r))
     candidates = np.array(candidates)
-    values = rcs_basis(candidates, knots) @ np.asarray(coef, dtype=float)
+    values = rcs_basis(candidates, knots) @ coef
     best = int(np.argmin(values))
     x = float(candidates[best])
     return x, best >= 2 and lo < x < hi
@@ -121,15 +117,62 @@ def nadir_delta(x: float, coef, cov, knots, level: float) -> tuple[float, float]
     return x - _z(level) * se, x + _z(level) * se
 
 
-def _intervals(inside: np.ndarray, grid: np.ndarray, boundary) -> list[list[float]]:
-    """Connected runs of ``inside`` on the grid, ends refined by root-finding ``boundary``."""
+def _antidiagonal_sums(outer: np.ndarray) -> np.ndarray:
+    """(m, p, q) products of coefficients -> (m, p + q - 1) coefficients of the product."""
+    out = np.zeros((outer.shape[0], outer.shape[1] + outer.shape[2] - 1))
+    for d in range(outer.shape[1]):
+        out[:, d : d + outer.shape[2]] += outer[:, d]
+    return out
+
+
+def _square(c: np.ndarray) -> np.ndarray:
+    """Squares of polynomials piece by piece: (m, d) -> (m, 2d - 1)."""
+    return _antidiagonal_sums(c[:, :, None] * c[:, None, :])
+
+
+def _quadratic_form(P: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Polynomials of B(x) V B(x)' piece by piece, from basis polynomials P (m, k - 1, d)."""
+    return _antidiagonal_sums(np.einsum("ijd,jl,ile->ide", P, cov, P))
+
+
+def _real_roots(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Real roots in (0, 1) of each row's polynomial (coefficients lowest degree first), by the
+    eigenvalues of companion matrices, one batch per degree: (row of each root, root).
+    Near-double roots (tiny imaginary parts) are kept: an extra candidate end is harmless."""
+    polys = np.where(np.abs(polys) > 1e-13 * np.abs(polys).max(axis=1, keepdims=True), polys, 0)
+    degree = np.where(polys.any(axis=1), polys.shape[1] - 1 - np.argmax(polys[:, ::-1] != 0, 1), 0)
+    rows, roots = [np.empty(0, dtype=int)], [np.empty(0)]
+    for d in np.unique(degree[degree > 0]):
+        of_d = np.flatnonzero(degree == d)
+        companion = np.zeros((of_d.size, d, d))
+        companion[:, np.arange(1, d), np.arange(d - 1)] = 1.0
+        companion[:, :, -1] = -polys[of_d, :d] / polys[of_d, d, None]
+        r = np.linalg.eigvals(companion)
+        keep = (np.abs(r.imag) <= 1e-7) & (r.real > 0) & (r.real < 1)
+        rows.append(np.repeat(of_d, d).reshape(r.shape)[keep])
+        roots.append(r.real[keep])
+    return np.concatenate(rows), np.concatenate(roots)
+
+
+def _runs(edges: np.ndarray, polys: np.ndarray, excess, extra=()) -> list[list[float]]:
+    """The intervals of {x in [edges[0], edges[-1]] : excess(x) <= 0}, exactly.
+
+    Their ends are among the edges, ``extra`` and the real roots of ``polys[i]``, a polynomial
+    in s on piece i that vanishes where ``excess`` changes sign; ``excess`` (vectorised) then
+    classifies each stretch between consecutive candidate ends by its midpoint.
+    """
+    fixed = np.concatenate([edges, extra])
+    piece, s = _real_roots(polys)
+    roots = edges[piece] + np.diff(edges)[piece] * s
+    # a root next to a fixed end is that end (e.g. the double root at the nadir)
+    near = np.abs(roots[:, None] - fixed).min(axis=1) <= 1e-9 * (edges[-1] - edges[0])
+    ends = np.unique(np.concatenate([fixed, roots[~near]]))
     runs: list[list[float]] = []
-    for i, flag in enumerate(inside):
-        if flag and (i == 0 or not inside[i - 1]):
-            start = grid[0] if i == 0 else optimize.brentq(boundary, grid[i - 1], grid[i])
-            runs.append([start, grid[-1]])
-        if flag and i + 1 < inside.size and not inside[i + 1]:
-            runs[-1][1] = optimize.brentq(boundary, grid[i], grid[i + 1])
+    for i in np.flatnonzero(excess((ends[:-1] + ends[1:]) / 2) <= 0):
+        if runs and runs[-1][1] == ends[i]:
+            runs[-1][1] = float(ends[i + 1])
+        else:
+            runs.append([float(ends[i]), float(ends[i + 1])])
     return runs
 
 
@@ -138,15 +181,16 @@ def nadir_inversion(x: float, coef, cov, knots, lo: float, hi: float, level: flo
 
     Returns the list of intervals (one when the set is connected).
     """
-    z = _z(level)
+    coef, cov, z = np.asarray(coef, dtype=float), np.asarray(cov, dtype=float), _z(level)
 
     def excess(v):  # > 0 outside the set
-        d1 = rcs_basis(np.atleast_1d(v), knots, deriv=1)
-        t2 = (d1 @ coef) ** 2 / np.einsum("ij,jk,ik->i", d1, cov, d1)
-        return t2 - z**2 if np.ndim(v) else float(t2[0] - z**2)
+        d1 = rcs_basis(v, knots, deriv=1)
+        return (d1 @ coef) ** 2 - z**2 * np.einsum("ij,jk,ik->i", d1, cov, d1)
 
-    grid = np.union1d(np.linspace(lo, hi, GRID_POINTS), [x])
-    return _intervals(excess(grid) <= 0, grid, excess)
+    edges, P = rcs_pieces(knots, lo, hi)
+    d1 = polynomial.polyder(P, axis=2) / np.diff(edges)[:, None, None]
+    slope = coef @ d1
+    return _runs(edges, _square(slope) - z**2 * _quadratic_form(d1, cov), excess, [x])
 
 
 def corridor_bounds(
@@ -162,24 +206,25 @@ def corridor_bounds(
     level: float,
 ) -> tuple[float, float, bool, bool]:
     """Ends of the corridor around the nadir: (lower, upper, open_lower, open_upper)."""
-    coef = np.asarray(coef, dtype=float)
+    coef, cov, z = np.asarray(coef, dtype=float), np.asarray(cov, dtype=float), _z(level)
     b0 = rcs_basis([x_nadir], knots)[0]
-    z = _z(level)
 
     def excess(v):  # <= 0 inside the corridor
-        D = rcs_basis(np.atleast_1d(v), knots) - b0
-        log_hr = D @ coef
+        D = rcs_basis(v, knots) - b0
         if rule == "delta":
-            out = log_hr - np.log1p(delta)
-        else:
-            out = log_hr - z * np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", D, cov, D), 0))
-        return out if np.ndim(v) else float(out[0])
+            return D @ coef - np.log1p(delta)
+        return D @ coef - z * np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", D, cov, D), 0))
 
-    grid = np.union1d(np.linspace(lo, hi, GRID_POINTS), [x_nadir])
-    inside = excess(grid) <= 1e-12
-    at = int(np.searchsorted(grid, x_nadir))
-    inside[at] = True
-    run = next(r for r in _intervals(inside, grid, excess) if r[0] <= x_nadir <= r[1])
+    edges, D = rcs_pieces(knots, lo, hi)
+    D[:, :, 0] -= b0  # B(x) - B(x*)
+    log_hr = coef @ D
+    if rule == "delta":
+        log_hr[:, 0] -= np.log1p(delta)
+        polys = log_hr
+    else:  # the ends solve log_hr^2 = z^2 var(log_hr)
+        polys = _square(log_hr) - z**2 * _quadratic_form(D, cov)
+    runs = _runs(edges, polys, excess, [x_nadir])
+    run = next((r for r in runs if r[0] <= x_nadir <= r[1]), [x_nadir, x_nadir])
     return run[0], run[1], run[0] <= lo, run[1] >= hi
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "rcs_basis",
     "rcs_column_names",
     "rcs_knots",
+    "rcs_pieces",
     "rcs_restate",
 ]
 
@@ -210,6 +211,38 @@ def rcs_basis(x, knots, *, deriv: int = 0) -> np.ndarray:
     for j in range(k - 2):
         out[:, j + 1] = cube(t[j]) + ((tk1 - t[j]) * cube_k - (tk - t[j]) * cube_k1) / (tk - tk1)
     return out
+
+
+def rcs_pieces(knots, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """The basis as polynomials between the knots, on [lo, hi].
+
+    Returns
+    -------
+    edges : numpy.ndarray, shape (m + 1,)
+        lo, the knots inside (lo, hi), hi.
+    P : numpy.ndarray, shape (m, k - 1, 4)
+        On [edges[i], edges[i + 1]], column j of `rcs_basis` is ``sum_d P[i, j, d] * s**d``
+        with s = (x - edges[i]) / (edges[i + 1] - edges[i]) in [0, 1] (a local variable keeps
+        the coefficients well scaled).
+    """
+    t = _validate_knots(knots)
+    if not lo < hi:
+        raise InputError(f"[{lo}, {hi}]: need lo < hi")
+    edges = np.concatenate([[lo], t[(t > lo) & (t < hi)], [hi]])
+    a, w = edges[:-1, None], np.diff(edges)[:, None]
+    d = a - t  # (m, k): (x - t)^3 = (d + w s)^3 on the pieces right of knot t, else 0
+    right = (a + w / 2) > t
+    cubes = np.stack([d**3, 3 * d**2 * w, 3 * d * w**2, w**3 + 0 * d], axis=-1)
+    cubes *= (right / (t[-1] - t[0]) ** 2)[..., None]
+    k, tk, tk1 = t.size, t[-1], t[-2]
+    mix = np.zeros((k - 2, k))  # column j = cube(t_j) + a_j cube(t_{k-1}) + b_j cube(t_k)
+    mix[np.arange(k - 2), np.arange(k - 2)] = 1.0
+    mix[:, -2] = -(tk - t[:-2]) / (tk - tk1)
+    mix[:, -1] = (tk1 - t[:-2]) / (tk - tk1)
+    P = np.zeros((edges.size - 1, k - 1, 4))
+    P[:, 0, 0], P[:, 0, 1] = a[:, 0], w[:, 0]
+    P[:, 1:] = np.einsum("jm,imd->ijd", mix, cubes)
+    return edges, P
 
 
 def rcs_column_names(name: str, n_knots: int) -> list[str]:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import ndtri
 
 from mgrisk.nadir import corridor_bounds, nadir_delta, nadir_inversion, spline_minimum
 from mgrisk.splines import rcs_basis
@@ -37,6 +38,48 @@ def test_delta_corridor_matches_dense_grid(delta):
     inside = grid[(f <= np.log1p(delta))]
     assert low == pytest.approx(inside.min(), abs=2e-6)
     assert up == pytest.approx(inside.max(), abs=2e-6)
+
+
+def _grid_runs(inside: np.ndarray, grid: np.ndarray) -> list[tuple[float, float]]:
+    """Runs of True on a dense grid: the brute-force answer, to within one grid step."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], inside.astype(int), [0]])))
+    return [(grid[a], grid[b - 1]) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _random_fit(seed: int):
+    rng = np.random.default_rng(seed)
+    coef = rng.normal(0, 1, 3) * [10, 30, 60]
+    A = rng.normal(size=(3, 3))
+    return coef, A @ A.T * rng.choice([0.1, 1.0, 10.0, 100.0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000))
+def test_inversion_set_matches_dense_grid(seed):
+    coef, cov = _random_fit(seed)
+    x, _ = spline_minimum(coef, KNOTS, LO, HI)
+    grid = np.linspace(LO, HI, 200_001)
+    d1 = rcs_basis(grid, KNOTS, deriv=1)
+    t2 = (d1 @ coef) ** 2 / np.einsum("ij,jk,ik->i", d1, cov, d1)
+    expected = _grid_runs(t2 <= 1.959963984540054**2, grid)
+    runs = nadir_inversion(x, coef, cov, KNOTS, LO, HI, 0.95)
+    assert len(runs) == len(expected)
+    step = (HI - LO) / 200_000
+    assert np.allclose(runs, expected, atol=step, rtol=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([0.6827, 0.95]))
+def test_ci_corridor_matches_dense_grid(seed, level):
+    coef, cov = _random_fit(seed)
+    x, _ = spline_minimum(coef, KNOTS, LO, HI)
+    grid = np.union1d(np.linspace(LO, HI, 200_001), [x])
+    D = rcs_basis(grid, KNOTS) - rcs_basis([x], KNOTS)[0]
+    se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", D, cov, D), 0))
+    inside = D @ coef <= ndtri(0.5 + level / 2) * se + 1e-12
+    own = next(r for r in _grid_runs(inside, grid) if r[0] <= x <= r[1])
+    low, up, _, _ = corridor_bounds(x, coef, cov, KNOTS, LO, HI, rule="ci", delta=0, level=level)
+    assert (low, up) == pytest.approx(own, abs=(HI - LO) / 200_000)
 
 
 def test_delta_method_se_matches_monte_carlo():

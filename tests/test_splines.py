@@ -9,13 +9,14 @@ import numpy as np
 import pandas as pd
 import patsy
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mgrisk import RCSTransformer, rcs, rcs_basis, rcs_knots, rcs_restate
 from mgrisk.design import design_matrix
 from mgrisk.errors import InputError, SplineWarning
+from mgrisk.splines import rcs_pieces
 
 FIXTURE = json.loads((Path(__file__).parent / "reference" / "splines.json").read_text())
 CASES = {c["name"]: c for c in FIXTURE["cases"]}
@@ -155,3 +156,23 @@ def test_transformer_feature_names_and_fixed_knots():
     np.testing.assert_allclose(t.transform(X)[:, :3], rcs_basis(X.mg, rcs_knots(X.mg, 4)))
     fixed = RCSTransformer(knots=[0.7, 0.8, 0.9]).fit(X[["mg"]])
     np.testing.assert_allclose(fixed.knots_[0], [0.7, 0.8, 0.9])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 10.0), min_size=3, max_size=7, unique=True),
+    st.floats(-5.0, 5.0),
+    st.floats(0.1, 20.0),
+)
+def test_pieces_are_the_basis(knots, lo, width):
+    """rcs_pieces' polynomials, evaluated piece by piece, equal rcs_basis on [lo, hi]."""
+    knots = np.sort(knots)
+    assume(np.diff(knots).min() > 1e-3)
+    hi = lo + width
+    edges, P = rcs_pieces(knots, lo, hi)
+    x = np.linspace(lo, hi, 2001)
+    piece = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(P) - 1)
+    s = (x - edges[piece]) / np.diff(edges)[piece]
+    values = np.einsum("njd,nd->nj", P[piece], s[:, None] ** np.arange(4))
+    expected = rcs_basis(x, knots)
+    assert np.allclose(values, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
