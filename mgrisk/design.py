@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import patsy
 
-from .data import parse_formula
 from .errors import InputError
 from .splines import rcs, rcs_basis, rcs_column_names
 
@@ -70,20 +69,23 @@ def _rcs_variable(code: str) -> str | None:
     return None
 
 
+def _sum_terms(node: ast.expr) -> list[ast.expr]:
+    """The terms of a formula parsed as Python: a + b + c -> [a, b, c]."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _sum_terms(node.left) + _sum_terms(node.right)
+    return [node]
+
+
 def _fast_spec(formula: str, data: pd.DataFrame) -> tuple | None:
-    """((column, knots or None), ...) when every term is a numeric column or
-    ``rcs(column, knots=[...])``; None when patsy is needed."""
+    """((column, knots or None), ...) when the formula is a sum of distinct numeric columns
+    and ``rcs(column, knots=[...])`` terms; None when patsy is needed. Read with Python's
+    parser: patsy's would parse every replicate's formula (its knots change) anew."""
     try:
-        desc = parse_formula(formula)
-    except patsy.PatsyError:
+        terms = _sum_terms(ast.parse(formula, mode="eval").body)
+    except SyntaxError:
         return None
     spec = []
-    for term in desc.rhs_termlist:
-        if not term.factors:
-            continue
-        if len(term.factors) != 1:
-            return None
-        node = ast.parse(term.factors[0].code, mode="eval").body
+    for node in terms:
         if isinstance(node, ast.Name) and node.id in data.columns:
             if not pd.api.types.is_numeric_dtype(data[node.id]):
                 return None
@@ -104,6 +106,8 @@ def _fast_spec(formula: str, data: pd.DataFrame) -> tuple | None:
             spec.append((node.args[0].id, knots))
         else:
             return None
+    if len({column for column, _ in spec}) < len(spec):
+        return None  # a column twice: patsy's rules decide
     return tuple(spec)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,12 @@ __all__ = ["DoseResponse", "Settings", "fit_dose_response"]
 #: Monte Carlo draws (fixed seed) for the simultaneous band's critical value: its Monte Carlo
 #: standard error is about 0.01.
 BAND_DRAWS = 20_000
+
+
+@lru_cache(maxsize=8)
+def _band_draws(dim: int) -> np.ndarray:
+    """The simultaneous band's standard normal draws (fixed seed; shared: never modify)."""
+    return np.random.default_rng(20170516).standard_normal((BAND_DRAWS, dim))
 
 
 @dataclass(frozen=True)
@@ -232,13 +238,13 @@ class DoseResponse:
     n_events = property(lambda self: self.cox.n_events)
     n_dropped = property(lambda self: self.cohort.n_dropped)
 
-    @property
+    @cached_property
     def spline_coef(self) -> np.ndarray:
-        return self.coef.to_numpy()[self.spline_cols]
+        return self.cox.beta[self.spline_cols]
 
-    @property
+    @cached_property
     def spline_cov(self) -> np.ndarray:
-        return self.cov.to_numpy()[np.ix_(self.spline_cols, self.spline_cols)]
+        return self.cox.vcov[np.ix_(self.spline_cols, self.spline_cols)]
 
     @property
     def data_range(self) -> tuple[float, float]:
@@ -295,13 +301,11 @@ class DoseResponse:
     def _simultaneous_critical(self, D, se, level) -> float:
         keep = se > 1e-12 * max(se.max(), 1e-300)
         L = np.linalg.cholesky(self.spline_cov)
-        draws = np.random.default_rng(20170516).standard_normal((BAND_DRAWS, L.shape[0]))
         A = (D[keep] @ L) / se[keep][:, None]
-        return float(np.quantile(max_abs_projection(draws, A), level))
+        return float(np.quantile(max_abs_projection(_band_draws(L.shape[0]), A), level))
 
     def _wald(self, cols) -> Test:
-        b = self.coef.to_numpy()[cols]
-        V = self.cov.to_numpy()[np.ix_(cols, cols)]
+        b, V = self.cox.beta[cols], self.cox.vcov[np.ix_(cols, cols)]
         return Test.of(b @ np.linalg.solve(V, b), len(cols))
 
     def anova(self) -> pd.DataFrame:
@@ -330,12 +334,15 @@ class DoseResponse:
         rows["TOTAL"] = self._wald(list(range(len(self.coef))))
         return pd.DataFrame([asdict(t) for t in rows.values()], index=list(rows))
 
-    def _adjust_columns(self) -> list[int]:
-        return [c for c in range(self.design.matrix.shape[1]) if c not in self.spline_cols]
+    @cached_property
+    def _adjustment(self) -> pd.DataFrame:
+        """The design's adjustment columns (all but the spline's)."""
+        keep = [c for c in range(self.design.matrix.shape[1]) if c not in self.spline_cols]
+        return self.design.matrix.iloc[:, keep]
 
     def fit_exposure(self, columns: np.ndarray, names: list[str]) -> CoxResult:
         """Refit on the same rows with other exposure columns (e.g. categories) + the adjustment."""
-        adj = self.design.matrix.iloc[:, self._adjust_columns()]
+        adj = self._adjustment
         X = np.column_stack([columns, adj.to_numpy()]) if adj.shape[1] else columns
         X = X if self.rows is None else X[self.rows]
         prepared = self.prepared.with_X(X, names + list(adj.columns))
@@ -513,7 +520,7 @@ class DoseResponse:
 
         def fit_lines(cols):
             fit = self.fit_exposure(cols, ["line_low", "line_high", "jump"])
-            return fit.coef.to_numpy()[:3], fit.se.to_numpy()[:3]
+            return fit.beta[:3], np.sqrt(np.diag(fit.vcov))[:3]
 
         inverted = lm["p_inverted_u"] < lm["p_u"]
         tl = two_lines(self.x, b, V, k, fit_lines, inverted=inverted)
@@ -525,7 +532,7 @@ class DoseResponse:
             {} if inverted else tl,
             tl if inverted else {},
             interior,
-            float(self.linear_fit.coef.iloc[0]),
+            lambda: float(self.linear_fit.beta[0]),
             alpha,
         )
         return ShapeResult(verdict, alpha, association, lm, tl, nadir, interior)

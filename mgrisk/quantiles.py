@@ -8,7 +8,8 @@ first is closed on both ends, [a, b].
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -26,12 +27,18 @@ CONVENTION = (
 
 @dataclass(frozen=True)
 class QuantileTable:
-    """The table, the p for trend and the conventions used."""
+    """The table, the p for trend (its Cox fit runs when first asked) and the conventions."""
 
     table: pd.DataFrame
-    p_trend: float
     reference: str
+    trend_fit: Callable[[], object] = field(repr=False)  # -> CoxResult of the trend model
     convention: str = CONVENTION
+
+    @cached_property
+    def p_trend(self) -> float:
+        """Wald p of the category medians entered as one linear term."""
+        fit = self.trend_fit()
+        return float(2 * ndtr(-abs(fit.beta[0]) / np.sqrt(fit.vcov[0, 0])))
 
     def __str__(self) -> str:
         cols = [
@@ -95,8 +102,8 @@ def quantile_table(
     dummies = np.column_stack([(cat == k).astype(float) for k in others])
     result = fit(dummies, [labels[k] for k in others])
     z = ndtri(0.5 + level / 2)
-    b = dict(zip(others, result.coef.to_numpy()[: len(others)], strict=True))
-    se = dict(zip(others, result.se.to_numpy()[: len(others)], strict=True))
+    b = dict(zip(others, result.beta, strict=False))
+    se = dict(zip(others, np.sqrt(np.diag(result.vcov)), strict=False))
     rows = []
     for k in range(q):
         inside = cat == k
@@ -120,8 +127,8 @@ def quantile_table(
             }
         )
     medians = np.array([np.median(x[cat == k]) for k in range(q)])
-    trend = fit(medians[cat][:, None], ["trend"])
-    t = trend.coef.iloc[0] / trend.se.iloc[0]
     return QuantileTable(
-        pd.DataFrame(rows).set_index("category"), float(2 * ndtr(-abs(t))), labels[ref_k]
+        pd.DataFrame(rows).set_index("category"),
+        labels[ref_k],
+        lambda: fit(medians[cat][:, None], ["trend"]),
     )

@@ -12,7 +12,7 @@ Decision rule (``alpha`` the level of every test; slopes are of the spline log-H
    only the low end falling -> ``reverse-J`` when it has an interior minimum, else ``decreasing``;
    both (the two-lines test disagreed) -> ``J`` or ``reverse-J`` by the larger |t|;
    rising (falling) at both ends, or at one end only -> ``increasing`` (``decreasing``);
-   neither end significant -> the sign of the linear model's slope.
+   neither end significant -> the sign of the linear model's slope (fitted only then).
 
 The two-lines test (Simonsohn 2018) is adapted to the Cox model: log h = b1 (x - xc)_- +
 b2 (x - xc)_+ + b3 [x >= xc] + adjustment, with the breakpoint xc chosen by the "Robin Hood"
@@ -147,10 +147,10 @@ def shape_verdict(
     tl_u: dict,
     tl_inv: dict,
     nadir_interior: bool,
-    linear_slope: float,
+    linear_slope: Callable[[], float],
     alpha: float,
 ) -> str:
-    """Apply the module's decision rule."""
+    """Apply the module's decision rule (``linear_slope()`` fits the linear model)."""
     if association_p >= alpha:
         return "flat"
 
@@ -181,4 +181,4 @@ def shape_verdict(
         return "increasing"
     if t_low < -crit or t_high < -crit:
         return "decreasing"
-    return "increasing" if linear_slope > 0 else "decreasing"
+    return "increasing" if linear_slope() > 0 else "decreasing"

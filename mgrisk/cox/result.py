@@ -85,8 +85,20 @@ class CoxResult:
         return self.data.names
 
     @cached_property
+    def beta(self) -> np.ndarray:
+        """`coef` as a plain array."""
+        return self.beta_scaled / self.data.scale
+
+    @cached_property
+    def vcov(self) -> np.ndarray:
+        """`variance` (robust when the fit was robust) as a plain array."""
+        if self.robust:
+            return self.robust_cov.to_numpy()
+        return self.cov_scaled / np.outer(self.data.scale, self.data.scale)
+
+    @cached_property
     def coef(self) -> pd.Series:
-        return pd.Series(self.beta_scaled / self.data.scale, index=self.names, name="coef")
+        return pd.Series(self.beta, index=self.names, name="coef")
 
     @cached_property
     def cov(self) -> pd.DataFrame:
@@ -112,8 +124,7 @@ class CoxResult:
 
     @property
     def se(self) -> pd.Series:
-        cov = self.robust_cov if self.robust else self.cov
-        return pd.Series(np.sqrt(np.diag(cov)), index=self.names, name="se")
+        return pd.Series(np.sqrt(np.diag(self.vcov)), index=self.names, name="se")
 
     @property
     def variance(self) -> pd.DataFrame:
@@ -127,8 +138,7 @@ class CoxResult:
 
     @property
     def wald_test(self) -> Test:
-        b = self.coef.to_numpy()
-        return Test.of(b @ np.linalg.solve(self.variance.to_numpy(), b), len(b))
+        return Test.of(self.beta @ np.linalg.solve(self.vcov, self.beta), len(self.beta))
 
     @property
     def score_test(self) -> Test:

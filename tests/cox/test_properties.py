@@ -163,10 +163,11 @@ def test_same_fit_whatever_the_threads():
 @given(st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.0 + 1e-12, 2.5, 7.0, 1e300]), max_size=200))
 def test_radix_sort_is_numpys_stable_argsort(values):
     """Large data is sorted by a radix sort, small data by numpy: same permutation (ties kept in
-    row order) and the same sorted times."""
+    row order) and the same sorted times, with and without ties."""
     from mgrisk.cox import _kernels
 
-    times = np.array(values, dtype=float)
-    order, sorted_times = _kernels._radix_sort(times)
-    np.testing.assert_array_equal(order, np.argsort(times, kind="stable"))
-    np.testing.assert_array_equal(sorted_times, np.sort(times))
+    for times in (np.array(values, dtype=float), np.unique(values)[::-1].copy()):
+        expected = np.argsort(times, kind="stable")
+        for order, sorted_times in (_kernels._radix_sort(times), _kernels._sort(times)):
+            np.testing.assert_array_equal(order, expected)
+            np.testing.assert_array_equal(sorted_times, np.sort(times))
