@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._pool import process_pool
+from ._pool import run_chunks
 from .cox import PreparedCox, fit_prepared
 from .errors import ConvergenceError, InputError
 
@@ -98,8 +99,8 @@ def bootstrap_fits(
         Replicate i depends on (seed, i) only: the same seed gives the same replicates whatever
         ``jobs`` is.
     jobs : int, optional
-        Worker processes (default: all cores when the work is large enough to pay for starting
-        them, else 1).
+        Cores: this process and ``jobs - 1`` worker processes (default: all cores when the work
+        is large enough to pay for starting workers, else 1).
     progress : bool
         Show a progress bar.
     **fit_kwargs
@@ -122,19 +123,9 @@ def bootstrap_fits(
     cov = np.full((n_boot, p, p), np.nan)
     bar = tqdm(total=n_boot, desc="bootstrap", unit="fit", disable=not progress, leave=False)
     args = (prepared, units, n_units, base, fit_kwargs)
-    if jobs <= 1:
-        _init_worker(*args)
-        results = (_run_chunk(seed, c) for c in chunks)
-        _collect(results, coef, cov, bar)
-    else:
-        with process_pool(jobs, _init_worker, args) as pool:
-            _collect(pool.map(_run_chunk, [seed] * len(chunks), chunks), coef, cov, bar)
-    bar.close()
-    return BootstrapFits(coef, cov, seed)
-
-
-def _collect(results, coef, cov, bar) -> None:
-    for indices, c, v in results:
+    for indices, c, v in run_chunks(partial(_run_chunk, seed), chunks, jobs, _init_worker, args):
         coef[indices.start : indices.stop] = c
         cov[indices.start : indices.stop] = v
         bar.update(len(indices))
+    bar.close()
+    return BootstrapFits(coef, cov, seed)

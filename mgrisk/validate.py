@@ -12,14 +12,14 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 from tqdm.auto import tqdm
 
-from ._pool import process_pool
+from ._pool import run_chunks
 from .errors import ConvergenceError, InputError
 from .report import json_safe
 from .scenario import Scenario, load_scenario
@@ -281,7 +281,7 @@ def simulation_study(
         Replicate i uses a seed derived from (seed, i): results do not depend on the backend or
         the number of workers.
     jobs : int, optional
-        Local worker processes (default: all cores; 1 runs in this process).
+        Local cores (default: all): this process and ``jobs - 1`` worker processes.
     backend : {"local", "dask"}
         ``dask`` sends the chunks to the dask.distributed scheduler at ``scheduler``.
     progress : bool
@@ -296,13 +296,7 @@ def simulation_study(
         raise InputError(f"backend={backend!r}: use 'local' or 'dask'")
     chunks = [range(k, min(reps, k + CHUNK)) for k in range(0, reps, CHUNK)]
     records: list = [None] * reps
-    per_chunk = (
-        [s] * len(chunks),
-        [n] * len(chunks),
-        [a] * len(chunks),
-        [seed] * len(chunks),
-        chunks,
-    )  # the arguments of _run_chunk, chunk by chunk
+    run_chunk = partial(_run_chunk, s, n, a, seed)
     bar = tqdm(total=reps, desc=f"study {s.name}", unit="rep", disable=not progress, leave=False)
     start = time.perf_counter()
 
@@ -321,15 +315,10 @@ def simulation_study(
         if scheduler is None:
             raise InputError("backend='dask' needs scheduler='tcp://host:port'")
         with Client(scheduler) as client:
-            futures = client.map(_run_chunk, *per_chunk, pure=False)
+            futures = client.map(run_chunk, chunks, pure=False)
             collect(f.result() for f in as_completed(futures))
     else:
-        jobs = (os.cpu_count() or 1) if jobs is None else jobs
-        if jobs <= 1:
-            collect(_run_chunk(s, n, a, seed, c) for c in chunks)
-        else:
-            with process_pool(jobs) as pool:
-                collect(pool.map(_run_chunk, *per_chunk))
+        collect(run_chunks(run_chunk, chunks, (os.cpu_count() or 1) if jobs is None else jobs))
     bar.close()
     grid = _grid(s, a.grid_points)
     ref = _reference(s)
