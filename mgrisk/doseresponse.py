@@ -46,8 +46,9 @@ BAND_DRAWS = 20_000
 
 @lru_cache(maxsize=8)
 def _band_draws(dim: int) -> np.ndarray:
-    """The simultaneous band's standard normal draws (fixed seed; shared: never modify)."""
-    return np.random.default_rng(20170516).standard_normal((BAND_DRAWS, dim))
+    """The simultaneous band's standard normal draws, one row per dimension (fixed seed;
+    shared: never modify)."""
+    return np.random.default_rng(20170516).standard_normal((BAND_DRAWS, dim)).T.copy()
 
 
 @dataclass(frozen=True)

@@ -104,11 +104,12 @@ def quantile_table(
     z = ndtri(0.5 + level / 2)
     b = dict(zip(others, result.beta, strict=False))
     se = dict(zip(others, np.sqrt(np.diag(result.vcov)), strict=False))
+    counts = np.bincount(cat, minlength=q)
+    events = np.bincount(cat, weights=event, minlength=q)
+    years = np.bincount(cat, weights=person_time, minlength=q)
     rows = []
     for k in range(q):
-        inside = cat == k
-        py = float(person_time[inside].sum())
-        ev = int(event[inside].sum())
+        py, ev = float(years[k]), round(events[k])
         bk, sk = b.get(k, 0.0), se.get(k, np.nan)
         rows.append(
             {
@@ -116,7 +117,7 @@ def quantile_table(
                 "interval": _interval(k, breaks),
                 "lower_bound": breaks[k],
                 "upper_bound": breaks[k + 1],
-                "n": int(inside.sum()),
+                "n": int(counts[k]),
                 "events": ev,
                 "person_years": py,
                 "rate_per_1000py": 1000 * ev / py if py > 0 else np.nan,
@@ -126,9 +127,9 @@ def quantile_table(
                 "p": float(2 * ndtr(-abs(bk / sk))) if k != ref_k else np.nan,
             }
         )
-    medians = np.array([np.median(x[cat == k]) for k in range(q)])
-    return QuantileTable(
-        pd.DataFrame(rows).set_index("category"),
-        labels[ref_k],
-        lambda: fit(medians[cat][:, None], ["trend"]),
-    )
+
+    def trend_fit():  # the category medians as one linear term
+        medians = np.array([np.median(x[cat == k]) for k in range(q)])
+        return fit(medians[cat][:, None], ["trend"])
+
+    return QuantileTable(pd.DataFrame(rows).set_index("category"), labels[ref_k], trend_fit)

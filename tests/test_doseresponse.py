@@ -62,7 +62,7 @@ def test_simultaneous_critical_value_against_closed_forms(u_cohort):
     rng = np.random.default_rng(3)
     draws, A = rng.normal(size=(500, k)), rng.normal(size=(41, k))
     np.testing.assert_allclose(
-        max_abs_projection(draws, A), np.abs(draws @ A.T).max(axis=1), rtol=1e-13
+        max_abs_projection(draws.T.copy(), A), np.abs(draws @ A.T).max(axis=1), rtol=1e-13
     )
 
 
