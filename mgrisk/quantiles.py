@@ -102,34 +102,30 @@ def quantile_table(
     dummies = np.column_stack([(cat == k).astype(float) for k in others])
     result = fit(dummies, [labels[k] for k in others])
     z = ndtri(0.5 + level / 2)
-    b = dict(zip(others, result.beta, strict=False))
-    se = dict(zip(others, np.sqrt(np.diag(result.vcov)), strict=False))
-    counts = np.bincount(cat, minlength=q)
-    events = np.bincount(cat, weights=event, minlength=q)
+    b, se = np.zeros(q), np.full(q, np.nan)  # the reference: log HR 0, no se
+    b[others], se[others] = result.beta[: len(others)], np.sqrt(np.diag(result.vcov))[: len(others)]
+    reference = np.arange(q) == ref_k
+    events = np.bincount(cat, weights=event, minlength=q).round().astype(int)
     years = np.bincount(cat, weights=person_time, minlength=q)
-    rows = []
-    for k in range(q):
-        py, ev = float(years[k]), round(events[k])
-        bk, sk = b.get(k, 0.0), se.get(k, np.nan)
-        rows.append(
-            {
-                "category": labels[k],
-                "interval": _interval(k, breaks),
-                "lower_bound": breaks[k],
-                "upper_bound": breaks[k + 1],
-                "n": int(counts[k]),
-                "events": ev,
-                "person_years": py,
-                "rate_per_1000py": 1000 * ev / py if py > 0 else np.nan,
-                "hr": float(np.exp(bk)),
-                "lower": float(np.exp(bk - z * sk)) if k != ref_k else 1.0,
-                "upper": float(np.exp(bk + z * sk)) if k != ref_k else 1.0,
-                "p": float(2 * ndtr(-abs(bk / sk))) if k != ref_k else np.nan,
-            }
-        )
+    table = pd.DataFrame(
+        {
+            "interval": [_interval(k, breaks) for k in range(q)],
+            "lower_bound": breaks[:-1],
+            "upper_bound": breaks[1:],
+            "n": np.bincount(cat, minlength=q),
+            "events": events,
+            "person_years": years,
+            "rate_per_1000py": 1000 * events / np.where(years > 0, years, np.nan),
+            "hr": np.exp(b),
+            "lower": np.where(reference, 1.0, np.exp(b - z * se)),
+            "upper": np.where(reference, 1.0, np.exp(b + z * se)),
+            "p": 2 * ndtr(-np.abs(b / se)),
+        },
+        index=pd.Index(labels, name="category"),
+    )
 
     def trend_fit():  # the category medians as one linear term
         medians = np.array([np.median(x[cat == k]) for k in range(q)])
         return fit(medians[cat][:, None], ["trend"])
 
-    return QuantileTable(pd.DataFrame(rows).set_index("category"), labels[ref_k], trend_fit)
+    return QuantileTable(table, labels[ref_k], trend_fit)
