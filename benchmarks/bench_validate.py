@@ -1,4 +1,4 @@
-"""Simulation-study speed: Rotterdam-size replicates per second with 1 and 2 workers, against a
+"""Simulation-study speed: Rotterdam-size replicates per second on 1 and 2 cores, against a
 base-R loop (simulate + cph with rcs + Predict) when Rscript is on the PATH. A replicate of the
 study does more than the R loop (six Cox fits: spline, linear, two lines, quintiles, trend), so
 the same work as the loop (simulate, spline fit, curve) is also timed in one process.
@@ -62,9 +62,10 @@ def main():
         study = simulation_study("rotterdam", reps=args.reps, jobs=jobs, seed=1, progress=False)
         wall = time.perf_counter() - start
         rows.append((jobs, wall, study.reps / wall))
+        how = "this process" if jobs == 1 else f"this process + {jobs - 1} worker"
         print(
-            f"mgrisk, {jobs} worker(s): {args.reps} Rotterdam-size replicates in {wall:.1f} s "
-            f"(worker start-up included): {study.reps / wall:.1f} replicates/s, "
+            f"mgrisk, {jobs} core(s) ({how}): {args.reps} Rotterdam-size replicates in "
+            f"{wall:.1f} s (worker start-up included): {study.reps / wall:.1f} replicates/s, "
             f"{wall / study.reps * 1e3:.0f} ms per replicate"
         )
     if shutil.which("Rscript"):

@@ -64,6 +64,8 @@ def formula_columns(formula: str | None, data: pd.DataFrame) -> list[str]:
 def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
     """The column as float64 (NaN where missing); text that is not a number is an error."""
     values = data[column]
+    if values.dtype == np.float64:
+        return values.to_numpy()  # NaN is already NaN: no copy
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return values.to_numpy(dtype=float, na_value=np.nan)
     converted = pd.to_numeric(values, errors="coerce")

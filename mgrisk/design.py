@@ -35,6 +35,8 @@ class Design:
         """The same design with ``term``'s columns moved to the front (rms's order)."""
         cols = self.terms[term]
         order = cols + [c for c in range(self.matrix.shape[1]) if c not in cols]
+        if order == list(range(len(order))):
+            return self  # already first
         new_pos = {old: new for new, old in enumerate(order)}
 
         def moved(mapping):

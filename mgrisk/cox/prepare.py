@@ -89,7 +89,7 @@ def _as_1d(values, name: str, n: int | None = None) -> np.ndarray:
     if n is not None and arr.size != n:
         raise InputError(f"{name}: has {arr.size} values but X has {n} rows")
     try:
-        return arr.astype(float)
+        return arr.astype(float, copy=False)
     except (TypeError, ValueError):
         raise InputError(f"{name}: values must be numeric") from None
 
@@ -204,9 +204,10 @@ def prepare_cox(
     _check_finite(exit_, "time")
     ev = _as_1d(event, "event", n)
     _check_finite(ev, "event")
-    if not np.isin(ev, (0.0, 1.0)).all():
+    not_binary = (ev != 0.0) & (ev != 1.0)
+    if not_binary.any():
         raise InputError(
-            f"event: {_first_rows(~np.isin(ev, (0.0, 1.0)))} are not 0 or 1; code events as "
+            f"event: {_first_rows(not_binary)} are not 0 or 1; code events as "
             "1 and censoring as 0 (for several causes, analyse one cause at a time)"
         )
     ev = ev.astype(bool)
