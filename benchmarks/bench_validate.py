@@ -1,7 +1,8 @@
 """Simulation-study speed: Rotterdam-size replicates per second on 1 and 2 cores, against a
 base-R loop (simulate + cph with rcs + Predict) when Rscript is on the PATH. A replicate of the
-study does more than the R loop (six Cox fits: spline, linear, two lines, quintiles, trend), so
-the same work as the loop (simulate, spline fit, curve) is also timed in one process.
+study does more than the R loop (four Cox fits: spline, two lines twice, quintiles; plus the
+simultaneous band, nadir and corridor), so the same work as the loop (simulate, spline fit,
+curve) is also timed in one process.
 
 Run: python benchmarks/bench_validate.py [--reps 200]
 """
