@@ -29,6 +29,21 @@ EXAMPLES = {
 }
 
 
+def _knots_arg(text: str):
+    """--knots: a number of knots (3-10) or the knots themselves, separated by commas."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a number of knots (e.g. 4) or knots separated by commas"
+        ) from None
+    if len(values) == 1:
+        if values[0] != int(values[0]) or not 3 <= values[0] <= 10:
+            raise argparse.ArgumentTypeError(f"{text!r}: the number of knots must be 3 to 10")
+        return int(values[0])
+    return tuple(values)
+
+
 def _read_table(path: str):
     import pandas as pd
 
@@ -54,52 +69,53 @@ def _write_table(df, path: str) -> None:
         df.to_csv(p, index=False)
 
 
-def _write_outputs(fit, out: Path, model, formats: list[str], *, jobs, quiet: bool) -> str:
-    """summary.txt, results.json, curve.csv, quintiles.csv, corridor.png (+ formats), report."""
+def _results(fit, model, *, jobs, quiet: bool):
+    """The run's results, computed once with the model's options."""
+    nadir_ci = model.nadir_ci or ("bootstrap" if model.bootstrap else "inversion")
+    return fit.results(
+        ref=model.reference,
+        nadir_method=nadir_ci,
+        corridor_rule=model.corridor_rule,
+        corridor_delta=model.corridor_delta,
+        corridor_level=model.corridor_level,
+        n_boot=model.bootstrap,
+        seed=model.seed,
+        jobs=jobs,
+        progress=not quiet,
+        quantiles=model.quantiles,
+    )
+
+
+def _write_outputs(results, out: Path, formats: list[str]) -> None:
+    """summary.txt, results.json, curve.csv, quintiles.csv, corridor.png (+ formats), report:
+    renderings of one `Results` (nothing is computed again)."""
     import matplotlib
 
     matplotlib.use("Agg")
+    from io import BytesIO
+
     import matplotlib.pyplot as plt
 
     from .html_report import write_report
     from .plot import plot_hr_curve
+    from .report import result_dict, summary_text
 
     out.mkdir(parents=True, exist_ok=True)
-    boot = dict(n_boot=model.bootstrap, seed=model.seed, jobs=jobs, progress=not quiet)
-    corridor = fit.corridor(
-        model.corridor_rule, delta=model.corridor_delta, level=model.corridor_level, **boot
+    (out / "summary.txt").write_text(summary_text(results) + "\n", encoding="utf-8")
+    (out / "results.json").write_text(
+        json.dumps(result_dict(results), indent=2, default=float), encoding="utf-8"
     )
-    nadir = fit.nadir("bootstrap", **boot) if model.bootstrap else fit.nadir()
-    summary = fit.summary(corridor_delta=model.corridor_delta)
-    level = f"{model.corridor_level:.0%}"
-    for side, ci in (("lower", corridor.lower_ci), ("upper", corridor.upper_ci)):
-        if ci:
-            summary += (
-                f"\ncorridor {side} end, {level} CI ({corridor.ci_method}): {ci[0]:.4g}-{ci[1]:.4g}"
-            )
-    if model.bootstrap:
-        summary += (
-            f"\nnadir, bootstrap 95% CI: {nadir.lower:.4g} to {nadir.upper:.4g} ({nadir.note})"
-        )
-    (out / "summary.txt").write_text(summary + "\n")
-    result = fit.to_dict(corridor_delta=model.corridor_delta)
-    result["corridor"] = json.loads(json.dumps(corridor.__dict__, default=float))
-    (out / "results.json").write_text(json.dumps(result, indent=2, default=float))
-    fit.hr_curve(ref=model.reference if model.reference != "median" else None).to_csv(
-        out / "curve.csv", index=False
-    )
-    fit.quantile_table().table.to_csv(out / "quintiles.csv")
-    fig, ax = plt.subplots(figsize=(7.0, 4.6), layout="constrained")
-    plot_hr_curve(fit, ax, corridor=corridor)
+    results.curve.to_csv(out / "curve.csv", index=False)
+    if results.quantiles is not None:
+        results.quantiles.table.to_csv(out / "quintiles.csv")
+    fig, ax = plt.subplots(figsize=(9.5, 4.6), layout="constrained")
+    plot_hr_curve(results, ax)
     for fmt in ["png", *[f for f in formats if f != "png"]]:
-        fig.savefig(out / f"corridor.{fmt}", dpi=300)
-    from io import BytesIO
-
+        fig.savefig(out / f"corridor.{fmt}", dpi=200)
     buffer = BytesIO()
-    fig.savefig(buffer, format="png", dpi=150)
+    fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
-    write_report(fit, out / "report.html", buffer.getvalue(), corridor=corridor, nadir=nadir)
-    return summary
+    write_report(results, out / "report.html", buffer.getvalue())
 
 
 def _fit_from_model(data, model):
@@ -118,6 +134,9 @@ def _fit_from_model(data, model):
         ties=model.ties,
         reference=model.reference,
         unit=model.unit,
+        time_unit=model.time_unit,
+        model=model.hazard,
+        timefix=model.timefix,
     )
 
 
@@ -133,9 +152,12 @@ def cmd_demo(args) -> int:
     model = load_model("rotterdam_mg_dementia")
     fit = _fit_from_model(cohort, model)
     out = Path(args.out)
-    summary = _write_outputs(fit, out, model, ["png"], jobs=1, quiet=args.quiet)
+    results = _results(fit, model, jobs=1, quiet=args.quiet)
+    _write_outputs(results, out, ["png"])
+    from .report import summary_text
+
     print(f"Synthetic Rotterdam-like cohort ({scenario.source}); seed {args.seed}")
-    print(summary)
+    print(summary_text(results))
     print(
         f"\nwrote {out}/corridor.png, report.html, summary.txt, results.json, curve.csv, "
         f"quintiles.csv in {time.perf_counter() - start:.1f} s"
@@ -155,10 +177,6 @@ def cmd_fit(args) -> int:
         if missing:
             raise MgriskError(f"missing {', '.join(missing)} (or give --model FILE)")
         model = Model(name="command line", exposure=args.exposure, time=args.time, event=args.event)
-    knots = None
-    if args.knots is not None:
-        values = [float(v) for v in args.knots.split(",")]
-        knots = int(values[0]) if len(values) == 1 else tuple(values)
     ref = args.ref
     if ref is not None and ref not in ("median", "nadir"):
         try:
@@ -172,16 +190,28 @@ def cmd_fit(args) -> int:
         entry=args.entry,
         cause=args.cause,
         adjust=args.adjust,
-        knots=knots,
+        knots=args.knots,
         reference=ref,
         bootstrap=args.bootstrap,
         seed=args.seed,
         corridor_rule=args.corridor,
         corridor_delta=args.delta,
+        corridor_level=args.corridor_level,
+        unit=args.unit,
+        time_unit=args.time_unit,
+        hazard=args.hazard,
+        ties=args.ties,
+        timefix=None if args.near_ties is None else args.near_ties == "merge",
+        quantiles=args.quantiles,
+        nadir_ci=args.nadir_ci,
     )
     fit = _fit_from_model(data, model)
     formats = [f.strip() for f in args.formats.split(",")] if args.formats else ["png"]
-    print(_write_outputs(fit, Path(args.out), model, formats, jobs=args.jobs, quiet=args.quiet))
+    results = _results(fit, model, jobs=args.jobs, quiet=args.quiet)
+    _write_outputs(results, Path(args.out), formats)
+    from .report import summary_text
+
+    print(summary_text(results))
     print(f"\nwrote {args.out}/")
     return 0
 
@@ -249,6 +279,7 @@ def cmd_check_shape(args) -> int:
             entry=args.entry,
             adjust=args.adjust,
             knots=args.knots,
+            cause=args.cause,
         )
     else:
         scenario = load_scenario(args.source)
@@ -259,8 +290,9 @@ def cmd_check_shape(args) -> int:
             "exit",
             "event",
             entry="entry",
-            adjust=scenario.adjust_formula(),
+            adjust=args.adjust if args.adjust is not None else scenario.adjust_formula(),
             knots=args.knots,
+            unit=scenario.unit,
         )
     shape = fit.shape(args.alpha)
     lm = shape.lind_mehlum
@@ -273,8 +305,15 @@ def cmd_check_shape(args) -> int:
     return 0 if ok else 1
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line (``mgrisk: error: ...``, exit 2), not a usage dump."""
+
+    def error(self, message: str):
+        raise MgriskError(f"{message} (see mgrisk {self.prog.split()[-1]} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mgrisk", description="Dose-response and U-curve risk modelling in cohort data."
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -303,15 +342,46 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--exposure"), fit.add_argument("--time"), fit.add_argument("--event")
     fit.add_argument("--entry", help="entry column (age as the time scale, delayed entry)")
     fit.add_argument("--cause", type=int, help="event code of interest (default 1)")
-    fit.add_argument("--adjust", help="patsy formula, e.g. 'age + C(sex) + egfr'")
-    fit.add_argument("--knots", help="number of knots, or knots separated by commas")
+    fit.add_argument(
+        "--adjust",
+        help="adjustment formula, e.g. 'age + C(sex) + log(egfr) + `serum K (mmol/L)`' (parsed, "
+        "never run as code)",
+    )
+    fit.add_argument("--knots", type=_knots_arg, help="number of knots, or knots separated by commas")
     fit.add_argument("--ref", help="reference: a value, median or nadir")
+    fit.add_argument("--unit", help="unit of the exposure, e.g. mmol/L (default: none shown)")
+    fit.add_argument(
+        "--time-unit",
+        choices=["years", "months", "weeks", "days"],
+        help="unit of the time columns: names person-time and rates (default years)",
+    )
+    fit.add_argument(
+        "--hazard",
+        choices=["cause-specific", "fine-gray"],
+        help="cause-specific hazards (default; other causes censored) or Fine-Gray "
+        "subdistribution hazards",
+    )
+    fit.add_argument("--ties", choices=["efron", "breslow"], help="tie handling (default efron)")
+    fit.add_argument(
+        "--near-ties",
+        choices=["merge", "keep"],
+        help="merge: near-tied times merged as R survival::coxph does (default); keep: as "
+        "rms::cph",
+    )
+    fit.add_argument("--quantiles", type=int, help="categories of the quantile table (default 5)")
+    fit.add_argument(
+        "--nadir-ci",
+        choices=["inversion", "bootstrap", "delta"],
+        help="nadir CI: test inversion (default; coverage 0.94-0.95), bootstrap (needs "
+        "--bootstrap) or delta method (undercovers: 0.76 at ~900 events)",
+    )
     fit.add_argument("--model", help="model file (models/NAME.toml) or a shipped model name")
     fit.add_argument("--bootstrap", type=int, help="bootstrap replicates for nadir/corridor CIs")
     fit.add_argument("--seed", type=int)
     fit.add_argument("--jobs", type=int, help="cores for the bootstrap")
     fit.add_argument("--corridor", choices=["delta", "ci"], help="corridor rule")
     fit.add_argument("--delta", type=float, help="corridor: HR vs nadir at most 1 + delta")
+    fit.add_argument("--corridor-level", type=float, help="corridor CI level (default 0.95)")
     fit.add_argument("--formats", help="figure formats besides png, e.g. svg,pdf")
     fit.add_argument("--out", required=True, help="output folder")
     fit.set_defaults(run=cmd_fit)
@@ -347,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chk.add_argument("--exposure"), chk.add_argument("--time"), chk.add_argument("--event")
     chk.add_argument("--entry"), chk.add_argument("--adjust")
+    chk.add_argument("--cause", type=int, default=1, help="event code of interest")
     chk.add_argument("--knots", type=int, default=4)
     chk.add_argument("--alpha", type=float, default=0.05)
     chk.add_argument("--n", type=int, help="people to simulate (scenarios)")
@@ -358,8 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         return args.run(args)
     except MgriskError as exc:
         print(f"mgrisk: error: {exc}", file=sys.stderr)

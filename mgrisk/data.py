@@ -7,17 +7,15 @@ counted (never silently lost).
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import patsy
 
 from .errors import InputError
+from .formula import parse_formula
 
-__all__ = ["CohortData", "check_cohort", "formula_columns", "parse_formula"]
+__all__ = ["CohortData", "check_cohort", "formula_columns"]
 
 
 @dataclass(frozen=True)
@@ -34,31 +32,56 @@ class CohortData:
         return self.n_input - len(self.frame)
 
 
-@lru_cache(maxsize=256)
-def parse_formula(formula: str) -> patsy.ModelDesc:
-    """patsy's parse of a formula (kept: a simulation study parses the same one each replicate)."""
-    return patsy.ModelDesc.from_formula(formula)
-
-
 def formula_columns(formula: str | None, data: pd.DataFrame) -> list[str]:
-    """The data columns a patsy formula refers to (names that are not columns are ignored)."""
-    if not formula:
-        return []
-    try:
-        desc = parse_formula(formula)
-    except patsy.PatsyError as exc:
-        raise InputError(f"adjust formula {formula!r} cannot be parsed: {exc}") from None
-    names: list[str] = []
-    for term in desc.rhs_termlist:
-        for factor in term.factors:
-            for node in ast.walk(ast.parse(factor.code, mode="eval")):
-                if isinstance(node, ast.Name) and node.id in data.columns and node.id not in names:
-                    names.append(node.id)
-                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Q":
-                    arg = node.args[0]
-                    if isinstance(arg, ast.Constant) and arg.value in data.columns:
-                        names.append(arg.value)
+    """The data columns a formula reads (every name in it must be a column of ``data``)."""
+    names = list(parse_formula(formula).columns)
+    missing = [c for c in names if c not in data.columns]
+    if missing:
+        available = ", ".join(map(str, list(data.columns)[:30]))
+        raise InputError(
+            f"adjust: column '{missing[0]}' not found; available columns: {available} (quote "
+            "names with spaces or symbols as `name`)"
+        )
     return names
+
+
+#: Largest magnitude accepted in a numeric column: squares and sums of larger values overflow
+#: (and no exposure, time or weight is measured on such a scale).
+LARGEST = 1e100
+
+
+def _check_roles(roles: dict, adjusted: list[str]) -> None:
+    """A column has one role: the exposure, time, entry or event cannot also be adjusted for."""
+    given = {c: r for r, c in roles.items() if c is not None}
+    for column in adjusted:
+        role = given.get(column)
+        if role in ("exposure", "time", "entry", "event"):
+            why = (
+                "it is already in the model as a spline"
+                if role == "exposure"
+                else "a Cox model cannot adjust for its own time scale or outcome"
+            )
+            raise InputError(f"adjust: '{column}' is the {role} column; {why}: remove it")
+    seen: dict[str, str] = {}
+    for role, column in roles.items():
+        if column is None or role in ("strata", "cluster", "weights"):
+            continue
+        if column in seen:
+            raise InputError(
+                f"column '{column}' is given as both {seen[column]} and {role}; each needs its "
+                "own column"
+            )
+        seen[column] = role
+
+
+def _row(data: pd.DataFrame, position: int) -> str:
+    """A row as a person counts it: 1-based, the header not counted."""
+    return f"row {position + 1}"
+
+
+def _first(frame: pd.DataFrame, mask: np.ndarray) -> str:
+    """The first row of a checked frame (indexed by input position) where ``mask`` holds."""
+    return f"row {frame.index[np.flatnonzero(mask)[0]] + 1}"
 
 
 def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
@@ -75,8 +98,8 @@ def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
         value = values.iloc[first]
         hint = "use a decimal point" if "," in str(value) else "fix or remove these values"
         raise InputError(
-            f"column '{column}': {int(bad.sum())} non-numeric value(s), first at row "
-            f"{data.index[first]} ({value!r}): {hint}"
+            f"column '{column}': {int(bad.sum())} non-numeric value(s), first at "
+            f"{_row(data, first)} ({value!r}): {hint}"
         )
     return converted.to_numpy(dtype=float, na_value=np.nan)
 
@@ -126,40 +149,54 @@ def check_cohort(
         "weights": weights,
         "cluster": cluster,
     }
+    duplicated = data.columns[data.columns.duplicated()]
+    if len(duplicated):
+        raise InputError(
+            f"column name '{duplicated[0]}' appears more than once; give every column its own "
+            "name"
+        )
     for role, column in roles.items():
         if column is not None and column not in data.columns:
             available = ", ".join(map(str, data.columns[:30]))
             raise InputError(f"{role} column '{column}' not found; available columns: {available}")
-    numeric_cols = [c for c in (exposure, time, event, entry, weights) if c is not None]
-    used = list(
-        dict.fromkeys(
-            numeric_cols + formula_columns(adjust, data) + [c for c in (strata, cluster) if c]
+    if isinstance(cause, bool) or not isinstance(cause, int | np.integer) or cause < 1:
+        raise InputError(
+            f"cause={cause!r}: give the event code of interest, a whole number >= 1 (0 means "
+            "censored)"
         )
-    )
+    adjusted = formula_columns(adjust, data)
+    _check_roles(roles, adjusted)
+    numeric_cols = [c for c in (exposure, time, event, entry, weights) if c is not None]
+    used = list(dict.fromkeys(numeric_cols + adjusted + [c for c in (strata, cluster) if c]))
     columns = {c: _numeric(data, c) if c in numeric_cols else data[c] for c in used}
     for column in numeric_cols:
         values = columns[column]
-        if np.isinf(values).any():
-            row = data.index[np.isinf(values).nonzero()[0][0]]
-            raise InputError(f"column '{column}': infinite value at row {row}; fix or remove it")
+        huge = np.abs(values) > LARGEST
+        if huge.any():
+            row = _row(data, huge.nonzero()[0][0])
+            raise InputError(
+                f"column '{column}': value {values[huge][0]:g} at {row} is too large to analyse "
+                f"(beyond {LARGEST:g}); fix or remove it"
+            )
     na = {c: np.asarray(pd.isna(v)) for c, v in columns.items()}
     dropped = {c: int(m.sum()) for c, m in na.items() if m.any()}
     if dropped and missing == "raise":
         column = next(iter(dropped))
-        row = data.index[na[column].nonzero()[0][0]]
+        row = _row(data, na[column].nonzero()[0][0])
         raise InputError(
-            f"column '{column}': {dropped[column]} missing value(s), first at row {row}; "
+            f"column '{column}': {dropped[column]} missing value(s), first at {row}; "
             "drop or impute them (or use missing='drop')"
         )
-    frame = pd.DataFrame(columns, index=data.index, copy=False)  # shares data's memory
+    # indexed by input position, so that messages name the row a person counts (position + 1)
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(data)), copy=False)
     complete = frame[~np.logical_or.reduce(list(na.values()))] if dropped else frame
     if complete.empty:
         raise InputError(f"no complete rows: every row misses a value in {sorted(dropped)}")
     _check_event(complete, event, cause)
     _check_times(complete, time, entry)
     if weights is not None and (complete[weights] < 0).any():
-        row = complete.index[(complete[weights] < 0).to_numpy().nonzero()[0][0]]
-        raise InputError(f"column '{weights}': negative weight at row {row}; weights must be >= 0")
+        row = _first(complete, complete[weights].to_numpy() < 0)
+        raise InputError(f"column '{weights}': negative weight at {row}; weights must be >= 0")
     codes, counts = np.unique(complete[event].to_numpy().astype(int), return_counts=True)
     counts_by_code = {int(k): int(v) for k, v in zip(codes, counts, strict=True)}
     return CohortData(complete, len(data), dropped, counts_by_code)
@@ -169,9 +206,9 @@ def _check_event(frame: pd.DataFrame, event: str, cause: int) -> None:
     codes = frame[event].to_numpy()
     bad = (codes < 0) | (codes != np.round(codes))
     if bad.any():
-        row = frame.index[bad.nonzero()[0][0]]
+        row = _first(frame, bad)
         raise InputError(
-            f"column '{event}': value {codes[bad][0]:g} at row {row} is not an event code; use "
+            f"column '{event}': value {codes[bad][0]:g} at {row} is not an event code; use "
             "0 for censored and 1, 2, ... for causes"
         )
     if not (codes == cause).any():
@@ -187,18 +224,18 @@ def _check_times(frame: pd.DataFrame, time: str, entry: str | None) -> None:
     if entry is None:
         bad = exit_ <= 0
         if bad.any():
-            row = frame.index[bad.nonzero()[0][0]]
+            row = _first(frame, bad)
             raise InputError(
                 f"column '{time}': {int(bad.sum())} row(s) with zero or negative follow-up, "
-                f"first at row {row} ({exit_[bad][0]:g}); follow-up must be > 0"
+                f"first at {row} ({exit_[bad][0]:g}); follow-up must be > 0"
             )
         return
     start = frame[entry].to_numpy()
     bad = exit_ <= start
     if bad.any():
-        row = frame.index[bad.nonzero()[0][0]]
+        row = _first(frame, bad)
         raise InputError(
             f"columns '{entry}'/'{time}': {int(bad.sum())} row(s) exit at or before entry, first "
-            f"at row {row} (entry {start[bad][0]:g}, exit {exit_[bad][0]:g}); every row needs "
+            f"at {row} (entry {start[bad][0]:g}, exit {exit_[bad][0]:g}); every row needs "
             "entry < exit"
         )

@@ -8,47 +8,45 @@ table are read. Splines and the Cox engine are called, never re-implemented here
 
 from __future__ import annotations
 
+import functools
 import json
-from dataclasses import asdict, dataclass
-from functools import cached_property, lru_cache
+from dataclasses import asdict, dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from ._band_kernel import max_abs_projection
-from .bootstrap import BootstrapFits, bootstrap_fits
+from .bootstrap import bootstrap_fits
 from .cox import CoxResult, Test, fit_prepared, prepare_cox
 from .cox.fit import default_robust
-from .data import CohortData, check_cohort, parse_formula
+from .curve import ExposureSummary, SplineCurve
+from .data import CohortData, check_cohort
 from .design import Design, design_matrix
 from .errors import InputError
-from .nadir import (
-    Corridor,
-    Nadir,
-    corridor_bounds,
-    corridor_definition,
-    corridor_end_delta_ci,
-    nadir_delta,
-    nadir_inversion,
-    spline_minimum,
-)
+from .formula import Categorical, Formula, Spline, parse_formula
+from .nadir import Corridor, Nadir
 from .quantiles import QuantileTable, quantile_table
-from .shape import ShapeResult, lind_mehlum, shape_verdict, two_lines
+from .shape import ShapeResult, shape_verdict, two_lines
 from .splines import rcs_basis, rcs_knots
 
 __all__ = ["DoseResponse", "Settings", "fit_dose_response"]
 
-#: Monte Carlo draws (fixed seed) for the simultaneous band's critical value: its Monte Carlo
-#: standard error is about 0.01.
-BAND_DRAWS = 20_000
+TIME_UNITS = ("years", "months", "weeks", "days")
+MODELS = ("cause-specific", "fine-gray")
 
 
-@lru_cache(maxsize=8)
-def _band_draws(dim: int) -> np.ndarray:
-    """The simultaneous band's standard normal draws, one row per dimension (fixed seed;
-    shared: never modify)."""
-    return np.random.default_rng(20170516).standard_normal((BAND_DRAWS, dim)).T.copy()
+def _memo(method):
+    """Compute a method's result once per arguments and keep it on the instance."""
+
+    @functools.wraps(method)
+    def once(self, *args, **kwargs):
+        key = (method.__name__, args, tuple(sorted(kwargs.items())))
+        if key not in self._memo:
+            self._memo[key] = method(self, *args, **kwargs)
+        return self._memo[key]
+
+    return once
 
 
 @dataclass(frozen=True)
@@ -68,9 +66,10 @@ class Settings:
     ties: str
     reference: str | float
     robust: bool
-    unit: str
+    unit: str | None = None
     timefix: bool = True
     model: str = "cause-specific"  # or "fine-gray" (subdistribution hazards)
+    time_unit: str = "years"
 
 
 def _robust(robust, frame, weights, cluster) -> bool:
@@ -80,15 +79,9 @@ def _robust(robust, frame, weights, cluster) -> bool:
     return default_robust(w, cluster)
 
 
-def _terms(formula: str | None) -> list[str]:
-    """The right-hand-side terms of a patsy formula, by name."""
-    if not formula:
-        return []
-    return [t.name() for t in parse_formula(formula).rhs_termlist if t.name() != "Intercept"]
-
-
-def _spline_term(exposure: str, knots) -> str:
-    return f"rcs({exposure}, knots=[{', '.join(repr(float(k)) for k in knots)}])"
+def _check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise InputError(f"{name}={value!r}: use one of {', '.join(map(repr, choices))}")
 
 
 def fit_dose_response(
@@ -108,7 +101,8 @@ def fit_dose_response(
     reference: str | float = "median",
     robust: bool | None = None,
     missing: str = "drop",
-    unit: str = "mmol/L",
+    unit: str | None = None,
+    time_unit: str = "years",
     model: str = "cause-specific",
     timefix: bool = True,
 ) -> DoseResponse:
@@ -119,7 +113,7 @@ def fit_dose_response(
     data : pandas.DataFrame
         One row per person (or per interval with ``entry``; name the person in ``cluster``).
     exposure : str
-        Exposure column (e.g. serum Mg in mmol/L); must be a valid Python name.
+        Exposure column (e.g. serum Mg in mmol/L); any column name works.
     time, entry : str
         Exit and entry columns; with ``entry``, (entry, exit] data such as age as the time scale
         with delayed entry.
@@ -127,7 +121,8 @@ def fit_dose_response(
         Event codes: 0 censored, 1, 2, ... causes. ``cause`` is the event of interest; other
         codes are competing events, censored in this cause-specific analysis.
     adjust : str, optional
-        patsy formula of the adjustment, e.g. ``"age + C(sex) + egfr"``.
+        Adjustment formula, e.g. ``"age + C(sex) + log(egfr)"`` (grammar in `mgrisk.formula`;
+        it is parsed, never run as code; quote other names as ```serum Mg (mmol/L)```).
     knots : int or list of float
         Number of knots (placed as ``rms::rcs``) or the knots themselves.
     strata, weights, cluster : str, optional
@@ -140,8 +135,11 @@ def fit_dose_response(
         with a ``cluster`` or non-integer weights.
     missing : {"drop", "raise"}
         Rows with missing values in used columns are dropped and counted, or an error.
-    unit : str
-        Unit of the exposure, for printing.
+    unit : str, optional
+        Unit of the exposure, for printing (e.g. "mmol/L"); without it texts and figures show
+        the column name alone.
+    time_unit : {"years", "months", "weeks", "days"}
+        Unit of the time columns: names person-time and rates ("per 1,000 person-months").
     model : {"cause-specific", "fine-gray"}
         Cause-specific hazards (other causes censored), or the Fine-Gray subdistribution
         hazards of ``cause`` (`mgrisk.competing`): curves are then subdistribution HRs, and
@@ -154,9 +152,19 @@ def fit_dose_response(
     Returns
     -------
     DoseResponse
+
+    Examples
+    --------
+    >>> from mgrisk import simulate_cohort
+    >>> cohort = simulate_cohort("rotterdam", n=3000, seed=1)
+    >>> fit = fit_dose_response(cohort, "mg", "exit", "event", entry="entry",
+    ...                         adjust="female + egfr", unit="mmol/L")
+    >>> fit.curve.label
+    'mg (mmol/L)'
     """
-    if model not in ("cause-specific", "fine-gray"):
-        raise InputError(f"model={model!r}: use 'cause-specific' or 'fine-gray'")
+    _check_choice("model", model, MODELS)
+    _check_choice("ties", ties, ("efron", "breslow"))
+    _check_choice("time_unit", time_unit, TIME_UNITS)
     if model == "fine-gray" and robust is None:
         robust = True
     cohort = check_cohort(
@@ -172,12 +180,10 @@ def fit_dose_response(
         cause=cause,
         missing=missing,
     )
-    if not exposure.isidentifier():
-        raise InputError(f"exposure column '{exposure}' must be a valid Python name; rename it")
     frame = cohort.frame
     x = frame[exposure].to_numpy()
-    k = rcs_knots(x, int(knots)) if np.ndim(knots) == 0 else np.asarray(knots, dtype=float)
-    formula = _spline_term(exposure, k) + (f" + {adjust}" if adjust else "")
+    k = _knots(x, knots, exposure)
+    formula = Formula(((Spline(exposure, tuple(map(float, k))),),)) + parse_formula(adjust)
     design = design_matrix(formula, frame).first(exposure)
     settings = Settings(
         exposure,
@@ -195,138 +201,166 @@ def fit_dose_response(
         _robust(robust, frame, weights, cluster),
         unit,
         timefix,
-        model=model,
+        model,
+        time_unit,
     )
-    return DoseResponse(settings, cohort, design)
+    return DoseResponse.fit(settings, cohort, design)
+
+
+def _knots(x: np.ndarray, knots, exposure: str) -> np.ndarray:
+    if np.ndim(knots) == 0:
+        if isinstance(knots, bool) or int(knots) != knots or not 3 <= int(knots) <= 10:
+            raise InputError(f"knots={knots!r}: give a whole number from 3 to 10, or the knots")
+        n_distinct = np.unique(x).size
+        if n_distinct < int(knots):
+            raise InputError(
+                f"exposure '{exposure}': {n_distinct} distinct value(s), too few for "
+                f"{int(knots)} knots; use fewer knots (at least 3 distinct values are needed)"
+            )
+        return rcs_knots(x, int(knots))
+    k = np.asarray(knots, dtype=float)
+    if k.size < 3 or np.any(np.diff(k) <= 0) or not np.isfinite(k).all():
+        raise InputError(f"knots={list(knots)}: give at least 3 increasing finite values")
+    return k
 
 
 class DoseResponse:
-    """A fitted dose-response model (see `fit_dose_response`)."""
+    """A fitted dose-response model (see `fit_dose_response`).
 
-    def __init__(self, settings: Settings, cohort: CohortData, design: Design):
+    The spline's estimate is `curve` (a `SplineCurve`): ``hr_curve``, ``nadir`` and
+    ``corridor`` are its methods, with the fit's reference as default. Model-level analyses
+    (``anova``, ``quantile_table``, ``shape``, ``lr_test``) are computed once per arguments;
+    `results` gathers everything a report shows, computed once.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        cohort: CohortData,
+        design: Design,
+        prepared,
+        cox: CoxResult,
+        rows: np.ndarray | None = None,
+    ):
         self.settings = settings
         self.cohort = cohort
         self.design = design
+        self.prepared = prepared
+        self.cox = cox
+        self.rows = rows  # frame row of each prepared row (Fine-Gray expands them)
+        self.x = cohort.frame[settings.exposure].to_numpy(dtype=float)
+        self.knots = np.array(settings.knots)
+        self.spline_cols = design.terms[settings.exposure]
+        self._memo: dict = {}
+        self.n_fits = 1  # Cox fits made for this analysis (the spline model)
+
+    @classmethod
+    def fit(cls, settings: Settings, cohort: CohortData, design: Design) -> DoseResponse:
+        """Prepare the data and fit the spline model."""
         s, frame = settings, cohort.frame
-        self.x = frame[s.exposure].to_numpy(dtype=float)
-        self.knots = np.array(s.knots)
-        self.spline_cols = design.terms[s.exposure]
-        self.event_indicator = (frame[s.event].to_numpy() == s.cause).astype(float)
-        self.prepared = prepare_cox(
-            design.matrix,
-            frame[s.time],
-            self.event_indicator,
-            entry=None if s.entry is None else frame[s.entry],
-            strata=None if s.strata is None else frame[s.strata],
-            weights=None if s.weights is None else frame[s.weights],
-            cluster=None if s.cluster is None else frame[s.cluster],
-            fix_ties=s.timefix,
-        )
-        self.rows = None  # frame row of each prepared row (Fine-Gray expands them)
+        rows = None
         if s.model == "fine-gray":
             from .competing._dose import fine_gray_prepared
 
-            self.prepared, self.rows = fine_gray_prepared(self)
-        self.cox: CoxResult = fit_prepared(self.prepared, ties=s.ties, robust=s.robust)
-        self._boot: dict[tuple[int, int], BootstrapFits] = {}
+            prepared, rows = fine_gray_prepared(s, frame, design)
+        else:
+            prepared = prepare_cox(
+                design.matrix,
+                frame[s.time],
+                event_indicator(frame, s),
+                entry=None if s.entry is None else frame[s.entry],
+                strata=None if s.strata is None else frame[s.strata],
+                weights=None if s.weights is None else frame[s.weights],
+                cluster=None if s.cluster is None else frame[s.cluster],
+                fix_ties=s.timefix,
+            )
+        cox = fit_prepared(prepared, ties=s.ties, robust=s.robust)
+        return cls(settings, cohort, design, prepared, cox, rows)
 
     # --- what the fit holds ------------------------------------------------------------------
     coef = property(lambda self: self.cox.coef)
     se = property(lambda self: self.cox.se)
-    cov = property(lambda self: self.cox.variance)
+    variance = property(lambda self: self.cox.variance)  # robust when settings.robust
     loglik = property(lambda self: self.cox.loglik)
     n = property(lambda self: self.cox.n if self.rows is None else len(self.cohort.frame))
     n_events = property(lambda self: self.cox.n_events)
     n_dropped = property(lambda self: self.cohort.n_dropped)
 
-    @cached_property
-    def spline_coef(self) -> np.ndarray:
-        return self.cox.beta[self.spline_cols]
+    @property
+    def cov(self) -> pd.DataFrame:
+        """The covariance every test and CI uses (the robust one when ``settings.robust``)."""
+        return self.cox.variance
 
     @cached_property
-    def spline_cov(self) -> np.ndarray:
-        return self.cox.vcov[np.ix_(self.spline_cols, self.spline_cols)]
+    def curve(self) -> SplineCurve:
+        """The spline's curve estimate: knots, coefficients, covariance, exposure summary."""
+        s, cols = self.settings, self.spline_cols
+        kind = "Fine-Gray model" if s.model == "fine-gray" else "Cox model"
+        return SplineCurve(
+            s.exposure,
+            s.unit,
+            s.knots,
+            self.cox.beta[cols],
+            self.cox.vcov[np.ix_(cols, cols)],
+            ExposureSummary.of(self.x),
+            f"{kind}, {self.n:,} rows, {self.n_events:,} events",
+            "subdistribution hazard ratio" if s.model == "fine-gray" else "hazard ratio",
+            self._resample_spline,
+        )
+
+    spline_coef = property(lambda self: self.curve.coef)
+    spline_cov = property(lambda self: self.curve.cov)
 
     @property
     def data_range(self) -> tuple[float, float]:
-        return float(self.x.min()), float(self.x.max())
+        return self.curve.x.lo, self.curve.x.hi
 
     def reference_value(self, ref=None) -> float:
         """The reference exposure: a number, "median" (of the analysed rows) or "nadir"."""
-        ref = self.settings.reference if ref is None else ref
-        if isinstance(ref, str):
-            if ref == "median":
-                return float(np.median(self.x))
-            if ref == "nadir":
-                return self.nadir().estimate
-            raise InputError(f"ref={ref!r}: use a number, 'median' or 'nadir'")
-        return float(ref)
+        return self.curve.reference_value(self.settings.reference if ref is None else ref)
 
-    # --- curve and tests -------------------------------------------------------------------------
+    # --- curve estimands (views of `curve`) -----------------------------------------------
     def hr_curve(
         self, grid=None, ref=None, level: float = 0.95, band: str = "pointwise", n_points: int = 101
     ) -> pd.DataFrame:
-        """HR of the exposure versus ``ref`` over a grid, with a pointwise or simultaneous band.
+        """HR of the exposure versus ``ref`` (default: the fit's reference); see
+        `SplineCurve.hr_curve`."""
+        ref = self.settings.reference if ref is None else ref
+        return self.curve.hr_curve(grid, ref, level, band, n_points)
 
-        The default grid spans the 1st to 99th percentile of the exposure. The simultaneous band
-        uses the max-|t| critical value over the grid (multivariate normal, Monte Carlo with
-        a fixed seed). Columns: exposure, log_hr, se, hr, lower, upper.
-        """
-        if band not in ("pointwise", "simultaneous"):
-            raise InputError(f"band={band!r}: use 'pointwise' or 'simultaneous'")
-        if grid is None:
-            grid = np.linspace(*np.quantile(self.x, [0.01, 0.99]), n_points)
-        grid = np.asarray(grid, dtype=float)
-        r = self.reference_value(ref)
-        D = rcs_basis(grid, self.knots) - rcs_basis([r], self.knots)
-        log_hr = D @ self.spline_coef
-        se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", D, self.spline_cov, D), 0.0))
-        crit = (
-            ndtri(0.5 + level / 2)
-            if band == "pointwise"
-            else self._simultaneous_critical(D, se, level)
-        )
-        out = pd.DataFrame(
-            {
-                "exposure": grid,
-                "log_hr": log_hr,
-                "se": se,
-                "hr": np.exp(log_hr),
-                "lower": np.exp(log_hr - crit * se),
-                "upper": np.exp(log_hr + crit * se),
-            }
-        )
-        out.attrs.update(ref=r, level=level, band=band, critical_value=float(crit))
-        return out
+    @_memo
+    def nadir(self, method: str = "inversion", level: float = 0.95, **boot) -> Nadir:
+        """The nadir and its CI (default: test inversion); see `SplineCurve.nadir`."""
+        return self.curve.nadir(method, level, **boot)
 
-    def _simultaneous_critical(self, D, se, level) -> float:
-        keep = se > 1e-12 * max(se.max(), 1e-300)
-        L = np.linalg.cholesky(self.spline_cov)
-        A = (D[keep] @ L) / se[keep][:, None]
-        return float(np.quantile(max_abs_projection(_band_draws(L.shape[0]), A), level))
+    @_memo
+    def corridor(
+        self, rule: str = "delta", delta: float = 0.1, level: float = 0.95, **boot
+    ) -> Corridor:
+        """The low-risk corridor; see `SplineCurve.corridor`."""
+        return self.curve.corridor(rule, delta, level, **boot)
 
+    # --- tests -------------------------------------------------------------------------------
     def _wald(self, cols) -> Test:
         b, V = self.cox.beta[cols], self.cox.vcov[np.ix_(cols, cols)]
         return Test.of(b @ np.linalg.solve(V, b), len(cols))
 
+    @_memo
     def anova(self) -> pd.DataFrame:
         """Wald tests by term as ``rms::anova``: the exposure, its nonlinear part, each
         adjustment term (with the interactions it is part of), TOTAL NONLINEAR and TOTAL."""
         rows = {}
         terms, nonlinear = self.design.terms, self.design.nonlinear
+        parts = {name: name.split(":") for name in terms}
         for name, cols in terms.items():
-            if ":" in name:
+            if len(parts[name]) > 1:
                 continue
-            higher = [
-                c
-                for other, oc in terms.items()
-                if ":" in other and name in other.split(":")
-                for c in oc
-            ]
+            higher = [c for other, oc in terms.items() if len(parts[other]) > 1
+                      and name in parts[other] for c in oc]
             rows[name] = self._wald(cols + higher)
             if name in nonlinear:
                 rows[f"{name}: nonlinear"] = self._wald(nonlinear[name])
-        interaction = [c for name, cols in terms.items() if ":" in name for c in cols]
+        interaction = [c for name, cols in terms.items() if len(parts[name]) > 1 for c in cols]
         all_nonlinear = [c for cols in nonlinear.values() for c in cols]
         if len(nonlinear) > 1 or (nonlinear and interaction):  # as rms prints it
             rows["TOTAL NONLINEAR"] = self._wald(all_nonlinear)
@@ -341,118 +375,47 @@ class DoseResponse:
         keep = [c for c in range(self.design.matrix.shape[1]) if c not in self.spline_cols]
         return self.design.matrix.iloc[:, keep]
 
-    def fit_exposure(self, columns: np.ndarray, names: list[str]) -> CoxResult:
-        """Refit on the same rows with other exposure columns (e.g. categories) + the adjustment."""
+    def fit_exposure(self, columns: np.ndarray, names: list[str], start=None) -> CoxResult:
+        """Refit on the same rows with other exposure columns (e.g. categories) + the adjustment.
+
+        ``start``: starting values of the exposure columns (the adjustment starts from the
+        spline model's coefficients)."""
         adj = self._adjustment
         X = np.column_stack([columns, adj.to_numpy()]) if adj.shape[1] else columns
         X = X if self.rows is None else X[self.rows]
         prepared = self.prepared.with_X(X, names + list(adj.columns))
-        return fit_prepared(prepared, ties=self.settings.ties, robust=self.settings.robust)
+        adj_cols = [c for c in range(len(self.coef)) if c not in self.spline_cols]
+        init = np.concatenate([np.zeros(len(names)) if start is None else start,
+                               self.cox.beta[adj_cols]])
+        self.n_fits += 1
+        return fit_prepared(prepared, ties=self.settings.ties, robust=self.settings.robust,
+                            init=init)
 
     @cached_property
     def linear_fit(self) -> CoxResult:
         """The model with the exposure entered linearly."""
         return self.fit_exposure(self.x[:, None], [self.settings.exposure])
 
+    @_memo
     def lr_test(self, what: str = "nonlinear") -> Test:
         """Likelihood-ratio test of nonlinearity: the spline model versus the linear one."""
         if what != "nonlinear":
             raise InputError(f"lr_test({what!r}): only 'nonlinear' is available")
         return Test.of(2 * (self.loglik[1] - self.linear_fit.loglik[1]), len(self.knots) - 2)
 
-    # --- nadir, corridor, bootstrap --------------------------------------------------------
-    def bootstrap(
-        self, n_boot: int = 200, seed: int = 0, jobs: int | None = None, progress: bool = True
-    ) -> BootstrapFits:
-        """Bootstrap refits (persons, or clusters, resampled); cached per (n_boot, seed)."""
-        key = (n_boot, seed)
-        if key not in self._boot:
-            self._boot[key] = bootstrap_fits(
-                self.prepared,
-                n_boot=n_boot,
-                seed=seed,
-                jobs=jobs,
-                progress=progress,
-                ties=self.settings.ties,
-            )
-        return self._boot[key]
+    # --- bootstrap ------------------------------------------------------------------------
+    def bootstrap(self, n_boot: int = 200, seed: int = 0, jobs=None, progress: bool = True):
+        """Bootstrap refits (persons, or clusters, resampled); computed once per (n_boot, seed)."""
+        return self._bootstrap(n_boot, seed, jobs=jobs, progress=progress)
 
-    def nadir(
-        self,
-        method: str = "delta",
-        level: float = 0.95,
-        *,
-        n_boot: int = 200,
-        seed: int = 0,
-        jobs: int | None = None,
-        progress: bool = True,
-    ) -> Nadir:
-        """The exposure with the lowest HR and its CI by ``delta``, ``inversion`` or
-        ``bootstrap`` (percentile). Says when the minimum is at the edge of the data and when
-        the confidence set is unbounded or split.
-
-        Measured coverage of 95 % CIs (spline truth, 300 simulated cohorts): with ~800 events
-        inversion 0.94 but delta 0.88 (it undercovers with few events); with ~3,200 events
-        inversion 0.96, delta 0.95. Prefer ``inversion`` (or ``bootstrap``) in small cohorts.
-        """
-        b, V, k = self.spline_coef, self.spline_cov, self.knots
-        lo, hi = self.data_range
-        x, interior = spline_minimum(b, k, lo, hi)
-        edge_note = (
-            ""
-            if interior
-            else (
-                f"no interior minimum: the lowest HR is at the {'lower' if x == lo else 'upper'} "
-                "edge of the data"
-            )
+    @_memo
+    def _bootstrap(self, n_boot, seed, *, jobs, progress):
+        return bootstrap_fits(
+            self.prepared, n_boot=n_boot, seed=seed, jobs=jobs, progress=progress,
+            ties=self.settings.ties,
         )
-        if method == "delta":
-            low, up = nadir_delta(x, b, V, k, level) if interior else (np.nan, np.nan)
-            bounded = bool(interior and lo <= low and up <= hi)
-            return Nadir(x, low, up, method, level, interior, bounded, (), edge_note)
-        if method == "inversion":
-            runs = nadir_inversion(x, b, V, k, lo, hi, level)
-            own = next((r for r in runs if r[0] <= x <= r[1]), [np.nan, np.nan])
-            bounded = lo < own[0] and own[1] < hi
-            notes = [edge_note] if edge_note else []
-            if not bounded:
-                notes.append("the confidence set reaches the edge of the data (unbounded)")
-            if len(runs) > 1:
-                notes.append(f"the confidence set is split into {len(runs)} intervals")
-            return Nadir(
-                x,
-                own[0],
-                own[1],
-                method,
-                level,
-                interior,
-                bool(bounded),
-                tuple((float(a), float(c)) for a, c in runs),
-                "; ".join(notes),
-            )
-        if method == "bootstrap":
-            boots = self._boot_spline(n_boot, seed, jobs, progress)
-            found = [spline_minimum(c, k, lo, hi) for c, _ in boots]
-            xs = np.array([v for v, inner in found if inner])
-            share = xs.size / max(len(found), 1)
-            low, up = (
-                np.quantile(xs, [(1 - level) / 2, (1 + level) / 2]) if xs.size else (np.nan,) * 2
-            )
-            note = f"{xs.size} of {n_boot} replicates with an interior minimum ({share:.0%})"
-            return Nadir(
-                x,
-                float(low),
-                float(up),
-                method,
-                level,
-                interior,
-                bool(share >= level),
-                (),
-                "; ".join(filter(None, [edge_note, note])),
-            )
-        raise InputError(f"method={method!r}: use 'delta', 'inversion' or 'bootstrap'")
 
-    def _boot_spline(self, n_boot, seed, jobs, progress):
+    def _resample_spline(self, n_boot, seed, jobs, progress):
         fits = self.bootstrap(n_boot, seed, jobs, progress)
         cols = self.spline_cols
         return [
@@ -460,72 +423,23 @@ class DoseResponse:
             for c, v in zip(fits.coef[fits.ok], fits.cov[fits.ok], strict=True)
         ]
 
-    def corridor(
-        self,
-        rule: str = "delta",
-        delta: float = 0.1,
-        level: float = 0.95,
-        *,
-        n_boot: int = 0,
-        seed: int = 0,
-        jobs: int | None = None,
-        progress: bool = True,
-    ) -> Corridor:
-        """The low-risk corridor around the nadir, by ``rule``:
-
-        - ``"delta"``: where the HR versus the nadir is at most 1 + delta;
-        - ``"ci"``: where the ``level`` CI of the HR versus the nadir includes 1.
-
-        CIs of both ends: with ``n_boot`` > 0, bootstrap percentiles (nadir and corridor
-        recomputed in every replicate); otherwise, for the ``delta`` rule, the delta method
-        (se = sqrt(D V D') / |f'(end)|, D = B(end) - B(nadir)); ends at the edge of the data
-        get none.
-        """
-        if rule not in ("delta", "ci"):
-            raise InputError(f"rule={rule!r}: use 'delta' or 'ci'")
-        if rule == "delta" and not delta > 0:
-            raise InputError(f"delta={delta}: must be > 0")
-        b, V, k = self.spline_coef, self.spline_cov, self.knots
-        lo, hi = self.data_range
-        x, _ = spline_minimum(b, k, lo, hi)
-        low, up, open_low, open_up = corridor_bounds(
-            x, b, V, k, lo, hi, rule=rule, delta=delta, level=level
-        )
-        definition = corridor_definition(rule, delta, level, x, f" {self.settings.unit}")
-        ci_low = ci_up = None
-        if n_boot:
-            ends = []
-            for c, v in self._boot_spline(n_boot, seed, jobs, progress):
-                xb, _ = spline_minimum(c, k, lo, hi)
-                ends.append(
-                    corridor_bounds(xb, c, v, k, lo, hi, rule=rule, delta=delta, level=level)[:2]
-                )
-            q = [(1 - level) / 2, (1 + level) / 2]
-            ends = np.array(ends)
-            ci_low = tuple(map(float, np.quantile(ends[:, 0], q)))
-            ci_up = tuple(map(float, np.quantile(ends[:, 1], q)))
-        elif rule == "delta":
-            if not open_low:
-                ci_low = tuple(map(float, corridor_end_delta_ci(low, x, b, V, k, level)))
-            if not open_up:
-                ci_up = tuple(map(float, corridor_end_delta_ci(up, x, b, V, k, level)))
-        return Corridor(low, up, rule, definition, x, open_low, open_up, ci_low, ci_up, n_boot)
-
     # --- shape, categories, knots, modifiers --------------------------------------------------
+    @_memo
     def shape(self, alpha: float = 0.05) -> ShapeResult:
         """Shape verdict with its evidence; the decision rule is in `mgrisk.shape`."""
-        b, V, k = self.spline_coef, self.spline_cov, self.knots
-        lo, hi = self.data_range
-        x_low, x_high = np.quantile(self.x, [0.01, 0.99])
-        lm = lind_mehlum(b, V, k, x_low, x_high)
+        if not 0 < alpha < 1:
+            raise InputError(f"alpha={alpha}: a test level must be between 0 and 1, e.g. 0.05")
+        curve = self.curve
+        b, V, k = curve.coef, curve.cov, curve.knots
+        lm = curve.end_slopes()
 
         def fit_lines(cols):
             fit = self.fit_exposure(cols, ["line_low", "line_high", "jump"])
             return fit.beta[:3], np.sqrt(np.diag(fit.vcov))[:3]
 
         inverted = lm["p_inverted_u"] < lm["p_u"]
-        tl = two_lines(self.x, b, V, k, fit_lines, inverted=inverted)
-        nadir, interior = spline_minimum(b, k, lo, hi)
+        tl = self._two_lines(inverted, fit_lines)
+        nadir, interior = curve.minimum()
         association = self._wald(self.spline_cols).p
         verdict = shape_verdict(
             association,
@@ -538,16 +452,34 @@ class DoseResponse:
         )
         return ShapeResult(verdict, alpha, association, lm, tl, nadir, interior)
 
+    @_memo
+    def _two_lines(self, inverted, fit_lines) -> dict:
+        c = self.curve
+        return two_lines(self.x, c.coef, c.cov, c.knots, fit_lines, inverted=inverted)
+
+    @property
+    def person_time(self) -> np.ndarray:
+        """Time at risk of each analysed row, in ``settings.time_unit``."""
+        s, frame = self.settings, self.cohort.frame
+        exit_ = frame[s.time].to_numpy(dtype=float)
+        return exit_ - frame[s.entry].to_numpy(dtype=float) if s.entry else exit_
+
+    @_memo
     def quantile_table(
         self, q: int = 5, ref: str | int = "middle", level: float = 0.95
     ) -> QuantileTable:
-        """The Rotterdam table: categories, n, events, person-years, rate per 1,000
-        person-years, HR (same adjustment) vs the reference category, and p for trend."""
-        s, frame = self.settings, self.cohort.frame
-        exit_ = frame[s.time].to_numpy(dtype=float)
-        person_time = exit_ - frame[s.entry].to_numpy(dtype=float) if s.entry else exit_
+        """The Rotterdam table: categories, n, events, person-time, rate per 1,000 person-time
+        units, HR (same adjustment) vs the reference category, and p for trend."""
+        s = self.settings
         return quantile_table(
-            self.x, self.event_indicator, person_time, self.fit_exposure, q=q, ref=ref, level=level
+            self.x,
+            event_indicator(self.cohort.frame, s),
+            self.person_time,
+            self.fit_exposure,
+            q=q,
+            ref=ref,
+            level=level,
+            time_unit=s.time_unit,
         )
 
     def refit(self, **changes) -> DoseResponse:
@@ -555,19 +487,8 @@ class DoseResponse:
         s = asdict(self.settings)
         s.update(changes)
         keys = (
-            "entry",
-            "adjust",
-            "knots",
-            "cause",
-            "strata",
-            "weights",
-            "cluster",
-            "ties",
-            "reference",
-            "robust",
-            "unit",
-            "model",
-            "timefix",
+            "entry", "adjust", "knots", "cause", "strata", "weights", "cluster", "ties",
+            "reference", "robust", "unit", "model", "timefix", "time_unit",
         )
         kw = {k: s[k] for k in keys}
         if "knots" not in changes:
@@ -611,22 +532,21 @@ class DoseResponse:
             )
         s = self.settings
         levels = sorted(frame[group].unique())
-        formula = f"{_spline_term(s.exposure, self.knots)} * C({group})"
-        others = [t for t in _terms(s.adjust) if t not in (group, f"C({group})")]
-        adjust = " + ".join([formula, *others])
-        model = DoseResponse(s, self.cohort, design_matrix(adjust, frame).first(s.exposure))
-        inter = [
-            c
-            for name, cols in model.design.terms.items()
-            if ":" in name and name.startswith("rcs(")
-            for c in cols
-        ]
+        spline = (Spline(s.exposure, s.knots),)
+        modifier = (Categorical(group),)
+        others = parse_formula(s.adjust).without(group)
+        formula = Formula((spline, modifier, spline + modifier)) + others
+        design = design_matrix(formula, frame).first(s.exposure)
+        model = DoseResponse.fit(s, self.cohort, design)
+        self.n_fits += 1
+        label = f"{s.exposure}:C({group})"
+        inter = design.terms[label]
         test = model._wald(inter)
         if grid is None:
-            grid = np.linspace(*np.quantile(self.x, [0.01, 0.99]), 101)
+            grid = self.curve.grid()
         r = self.reference_value(ref)
         D = rcs_basis(np.asarray(grid, float), self.knots) - rcs_basis([r], self.knots)
-        b, V = model.coef.to_numpy(), model.cov.to_numpy()
+        b, V = model.cox.beta, model.cox.vcov
         z = ndtri(0.5 + level / 2)
         k1 = len(self.knots) - 1
         out = []
@@ -676,22 +596,40 @@ class DoseResponse:
         """
         from .competing._dose import absolute_risk_curve
 
+        own = self.cox if self.settings.model == "cause-specific" else None
+        grid = self.curve.grid(n_points) if grid is None else grid
         return absolute_risk_curve(
-            self, grid, at, time, start=start, level=level, conf_type=conf_type, n_points=n_points
+            self.settings, self.cohort, self.design, own, grid, at, time,
+            start=start, level=level, conf_type=conf_type,
         )
 
-    # --- reporting --------------------------------------------------------------------------
-    def summary(self, *, corridor_delta: float = 0.1) -> str:
+    # --- results and reporting ---------------------------------------------------------------
+    def results(self, **options) -> Results:
+        """Everything a report shows, computed once (see `mgrisk.results.Options`)."""
+        from .results import Options, compute_results
+
+        return compute_results(self, replace(Options(), **options))
+
+    def summary(self, **options) -> str:
         """A readable report: data, model, coefficients, tests, nadir, corridor and shape."""
         from .report import summary_text
 
-        return summary_text(self, corridor_delta=corridor_delta)
+        return summary_text(self.results(**options))
 
-    def to_dict(self, *, corridor_delta: float = 0.1) -> dict:
+    def to_dict(self, **options) -> dict:
         """Results with stable keys (schema in `mgrisk.report`)."""
         from .report import result_dict
 
-        return result_dict(self, corridor_delta=corridor_delta)
+        return result_dict(self.results(**options))
 
-    def to_json(self, **kwargs) -> str:
-        return json.dumps(self.to_dict(**kwargs), indent=2, default=float)
+    def to_json(self, **options) -> str:
+        return json.dumps(self.to_dict(**options), indent=2, default=float)
+
+
+def event_indicator(frame: pd.DataFrame, settings: Settings) -> np.ndarray:
+    """1.0 where the row has the event of interest, else 0.0."""
+    return (frame[settings.event].to_numpy() == settings.cause).astype(float)
+
+
+if False:  # pragma: no cover  (type checkers: Results lives in mgrisk.results)
+    from .results import Results

@@ -1,71 +1,73 @@
-"""report.html: one self-contained page (figures embedded) to mail to a colleague."""
+"""report.html: one self-contained page (figure embedded) that reads like a results section.
+
+It renders a `Results` and computes nothing: the numbers are those of summary.txt and
+results.json of the same run.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .doseresponse import DoseResponse
+from .report import corridor_text, methods_text, nadir_text, quantile_rows
+from .results import Results
 
 __all__ = ["write_report"]
 
-STYLE = """body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;color:#222}
-table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:3px 8px;
-text-align:right}th{background:#f3f3f3}pre{background:#f7f7f7;padding:1em;overflow-x:auto;
-font-size:.85em}.def{background:#eef6fb;padding:.6em 1em;border-left:4px solid #0072B2}"""
+STYLE = """body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;color:#222;
+line-height:1.45}table{border-collapse:collapse;font-size:.9em;margin:.5em 0}td,th{border:1px
+solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}.def{background:#eef6fb;
+padding:.6em 1em;border-left:4px solid #0072B2}.note{color:#555;font-size:.9em}"""
+
+
+def _p(text: str, cls: str = "") -> str:
+    attr = f" class='{cls}'" if cls else ""
+    return f"<p{attr}>{html.escape(text)}</p>"
 
 
 def write_report(
-    fit: DoseResponse,
-    path: Path,
-    png: bytes,
-    *,
-    corridor,
-    nadir,
-    title: str = "mgrisk dose-response report",
+    results: Results, path: Path, png: bytes, *, title: str = "mgrisk dose-response report"
 ) -> Path:
-    """Write the report with the summary, tables, tests, nadir, corridor and the figure."""
-    s = fit.settings
-    quant = fit.quantile_table()
+    """Write the report: summary, figure, nadir, corridor, shape, quantile table, tests,
+    coefficients and the methods paragraph."""
+    r, m = results, results.model
     image = base64.b64encode(png).decode()
-    nadir_text = (
-        f"{nadir.estimate:.4g} {s.unit} ({nadir.level:.0%} CI {nadir.lower:.4g} to "
-        f"{nadir.upper:.4g}, {nadir.method})"
-        if nadir.interior
-        else f"{nadir.estimate:.4g} {s.unit}: {nadir.note}"
-    )
-    corridor_ci = ""
-    for side, ci in (("lower", corridor.lower_ci), ("upper", corridor.upper_ci)):
-        if ci:
-            corridor_ci += f" CI of the {side} end ({corridor.ci_method}): {ci[0]:.4g}-{ci[1]:.4g}."
+    fmt = "%.4g"
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>",
-        f"<p>Exposure <b>{html.escape(s.exposure)}</b> ({html.escape(s.unit)}), event code "
-        f"{s.cause} of <b>{html.escape(s.event)}</b>; {fit.n:,} rows analysed, "
-        f"{fit.n_dropped:,} dropped for missing values; {fit.n_events:,} events.</p>",
-        f"<img alt='hazard ratio curve' style='max-width:100%' "
+        _p(
+            f"Exposure {m['label']}, event code {m['cause']} of '{m['event']}': "
+            f"{m['n']:,} of {m['n_input']:,} rows analysed ({m['n_dropped']:,} dropped for "
+            f"missing values), {m['n_events']:,} events."
+        ),
+        f"<img alt='{html.escape(m['ratio'])} curve' style='max-width:100%' "
         f"src='data:image/png;base64,{image}'>",
-        "<h2>Nadir and corridor</h2>",
-        f"<p>Nadir: {html.escape(nadir_text)}.</p>",
-        f"<p class='def'>Corridor {corridor.lower:.4g} to {corridor.upper:.4g} {s.unit}: "
-        f"{html.escape(corridor.definition)}.{corridor_ci}</p>",
-        f"<p>{html.escape(str(fit.shape()))}</p>".replace("\n", "<br>"),
+        "<h2>Nadir, corridor and shape</h2>",
+        _p(nadir_text(r).capitalize() + "."),
+        _p(corridor_text(r).capitalize() + ".", "def"),
+        _p(str(r.shape) if r.shape is not None else f"Shape: {r.notes['shape']}"),
         "<h2>Quantile categories</h2>",
-        quant.table.drop(columns=["lower_bound", "upper_bound"]).to_html(float_format="%.3g"),
-        f"<p>Reference {quant.reference}; p for trend = {quant.p_trend:.3g}. "
-        f"{html.escape(quant.convention)}.</p>",
+    ]
+    if r.quantiles is not None:
+        q = r.quantiles
+        parts += [
+            quantile_rows(r).to_html(),
+            _p(f"Reference {q.reference}; p for trend = {q.p_trend:.3g}. {q.convention}.", "note"),
+        ]
+    else:
+        parts.append(_p(f"Not estimable: {r.notes.get('quantiles') or r.notes.get('p_trend')}"))
+    parts += [
         "<h2>Wald tests (as rms::anova)</h2>",
-        fit.anova().to_html(float_format="%.4g"),
+        r.anova.to_html(float_format=fmt),
         "<h2>Coefficients</h2>",
-        fit.cox.summary().to_html(float_format="%.4g"),
-        "<h2>Full summary</h2>",
-        f"<pre>{html.escape(fit.summary())}</pre>",
+        _p("Spline coefficients are not hazard ratios: the curve above is their reading.", "note"),
+        r.coefficients.to_html(float_format=fmt),
+        "<h2>Methods</h2>",
+        _p(methods_text(r)),
         "</body></html>",
     ]
     path = Path(path)
-    path.write_text("\n".join(parts))
+    path.write_text("\n".join(parts), encoding="utf-8")
     return path

@@ -7,16 +7,21 @@ Schema (every key is checked; an unknown or mistyped key names the key and the f
     source = "..."
 
     [model]
-    exposure = "mg"            # column
-    unit = "mmol/L"
+    exposure = "mg"            # column (any name)
+    unit = "mmol/L"            # optional: the exposure's unit, for texts and figures
     time = "exit"              # exit column (age at the end of follow-up with entry)
     entry = "entry"            # optional: entry column (age as the time scale)
     event = "event"            # codes: 0 censored, 1.. causes
     cause = 1                  # the event of interest
-    adjust = "female + egfr"   # optional patsy formula
+    adjust = "female + egfr"   # optional formula (mgrisk.formula grammar; never run as code)
     knots = 4                  # number of knots, or a list of knots
     reference = "median"       # "median", "nadir" or a number
-    ties = "efron"
+    time_unit = "years"        # "years", "months", "weeks" or "days"
+    hazard = "cause-specific"  # or "fine-gray" (subdistribution hazards)
+    ties = "efron"             # or "breslow"
+    near_ties = "merge"        # "merge" as R survival::coxph, "keep" as rms::cph
+    quantiles = 5              # categories of the quantile table
+    nadir_ci = "inversion"     # "inversion", "bootstrap" or "delta"
 
     [corridor]
     rule = "delta"             # "delta" (HR vs nadir <= 1 + delta) or "ci"
@@ -49,13 +54,18 @@ class Model:
     event: str
     description: str = ""
     source: str = ""
-    unit: str = "mmol/L"
+    unit: str | None = None
     entry: str | None = None
     cause: int = 1
     adjust: str | None = None
     knots: int | tuple[float, ...] = 4
     reference: str | float = "median"
     ties: str = "efron"
+    time_unit: str = "years"
+    hazard: str = "cause-specific"
+    timefix: bool = True
+    quantiles: int = 5
+    nadir_ci: str | None = None  # None: bootstrap with bootstrap replicates, else inversion
     corridor_rule: str = "delta"
     corridor_delta: float = 0.1
     corridor_level: float = 0.95
@@ -67,6 +77,16 @@ class Model:
         known = {f.name for f in fields(self)}
         values = {k: v for k, v in changes.items() if v is not None and k in known}
         return Model(**{**{f.name: getattr(self, f.name) for f in fields(self)}, **values})
+
+
+def _choice(reader: Reader, key: str, choices: tuple, default: str = ""):
+    """A text key that must be one of ``choices`` (None when absent and no default)."""
+    value = reader.get(key, str, default=default)
+    if value == "" and not default:
+        return None
+    if value not in choices:
+        reader._fail(key, f"= {value!r}; use one of {', '.join(map(repr, choices))}")
+    return value
 
 
 def model_names() -> list[str]:
@@ -96,15 +116,13 @@ def load_model(name_or_path: str | Path) -> Model:
         reference = m.get("reference", str, default="median")
     else:
         reference = m.get("reference")
-    rule = c.get("rule", str, default="delta")
-    if rule not in ("delta", "ci"):
-        c._fail("rule", f"= {rule!r}; use 'delta' or 'ci'")
+    rule = _choice(c, "rule", ("delta", "ci"), "delta")
     model = Model(
         name=top.get("name", str, default=path.stem),
         description=top.get("description", str, default=""),
         source=top.get("source", str, default=""),
         exposure=m.get("exposure", str),
-        unit=m.get("unit", str, default="mmol/L"),
+        unit=m.get("unit", str, default="") or None,
         time=m.get("time", str),
         event=m.get("event", str),
         entry=m.get("entry", str, default="") or None,
@@ -112,7 +130,12 @@ def load_model(name_or_path: str | Path) -> Model:
         adjust=m.get("adjust", str, default="") or None,
         knots=knots,
         reference=reference,
-        ties=m.get("ties", str, default="efron"),
+        ties=_choice(m, "ties", ("efron", "breslow"), "efron"),
+        time_unit=_choice(m, "time_unit", ("years", "months", "weeks", "days"), "years"),
+        hazard=_choice(m, "hazard", ("cause-specific", "fine-gray"), "cause-specific"),
+        timefix=_choice(m, "near_ties", ("merge", "keep"), "merge") == "merge",
+        quantiles=m.get("quantiles", int, default=5, lo=2, hi=20),
+        nadir_ci=_choice(m, "nadir_ci", ("inversion", "bootstrap", "delta")),
         corridor_rule=rule,
         corridor_delta=c.get("delta", default=0.1, lo=0),
         corridor_level=c.get("level", default=0.95, lo=0.5, hi=0.999),

@@ -35,10 +35,8 @@ def _axes(ax, figsize=(7.0, 4.6)):
 
 
 def _exposure_label(fit) -> str:
-    name, unit = fit.settings.exposure, fit.settings.unit
-    pretty = "serum Mg" if name.lower() in ("mg", "magnesium", "serum_mg") else name
-    return f"{pretty} ({unit})" if unit else pretty
-
+    """The exposure with its unit when one was given: "bmi", "mg (mmol/L)"."""
+    return fit.curve.label
 
 def _ci_band(ax, curve, label: str) -> None:
     """The confidence band of an `hr_curve` frame, in light grey."""
@@ -53,10 +51,10 @@ def _ci_band(ax, curve, label: str) -> None:
     )
 
 
-def _distribution(ax, x, lo, hi):
-    """Histogram of the exposure along the bottom fifth of the axes."""
+def _distribution(ax, counts, edges):
+    """Histogram of the exposure along the bottom eighth of the axes."""
     twin = ax.twinx()
-    counts, edges = np.histogram(x[(x >= lo) & (x <= hi)], bins=40)
+    counts, edges = np.asarray(counts), np.asarray(edges)
     twin.bar(
         edges[:-1],
         counts,
@@ -74,105 +72,99 @@ def _distribution(ax, x, lo, hi):
 
 
 def plot_hr_curve(
-    fit: DoseResponse,
+    fit,
     ax=None,
     *,
-    ref: str | float = "nadir",
-    band: str = "pointwise",
-    corridor=None,
+    corridor: bool = True,
     quantiles: bool = True,
     distribution: bool = True,
-    level: float = 0.95,
+    **options,
 ):
-    """HR curve (log axis) with its CI band, HR = 1 line, nadir and CI, shaded corridor with
-    its definition, the exposure's distribution and the quintile HRs.
+    """HR curve versus the nadir (log axis) with its CI band, the HR = 1 line, the nadir and
+    its CI, the corridor with its definition, the exposure's distribution and the quintile HRs
+    on the curve's reference. It draws a run's `Results` and computes nothing.
 
     Parameters
     ----------
-    fit : DoseResponse
-    ref : "nadir", "median" or a value; the curve's reference.
-    band : "pointwise" or "simultaneous".
-    corridor : Corridor, optional
-        Default: ``fit.corridor()`` (HR vs the nadir <= 1.1); ``False`` to leave it out.
+    fit : Results or DoseResponse
+        A DoseResponse is drawn through ``fit.results(**options)`` (e.g. ``band=
+        "simultaneous"``, ``corridor_rule="ci"``, ``level=0.9``).
+    corridor, quantiles, distribution : bool
+        Draw the corridor, the quantile-category HRs, the exposure histogram.
+
+    Examples
+    --------
+    >>> # plot_hr_curve(fit.results(corridor_rule="ci"))
     """
-    ax = _axes(ax)
-    x = fit.x
-    curve = fit.hr_curve(ref=ref, band=band, level=level)
+    from .results import Results
+
+    r = fit if isinstance(fit, Results) else fit.results(**options)
+    ax = _axes(ax, (9.0, 4.6))
+    curve, ratio, level = r.figure_curve, r.model["ratio"], r.options.level
     lo, hi = curve.exposure.min(), curve.exposure.max()
     if distribution:
-        _distribution(ax, x, lo, hi)
+        _distribution(ax, r.exposure.counts, r.exposure.edges)
     ax.set_yscale("log")
-    _ci_band(ax, curve, f"{level:.0%} CI ({band})")
-    ax.plot(curve.exposure, curve.hr, color=BLACK, linewidth=2, label=f"{_ratio(fit)} (spline)")
+    _ci_band(ax, curve, f"{level:.0%} CI ({r.options.band})")
+    ax.plot(curve.exposure, curve.hr, color=BLACK, linewidth=2, label=f"{ratio} (spline)")
     ax.axhline(1.0, color="#555555", linestyle="--", linewidth=1)
-    if corridor is None:
-        corridor = fit.corridor()
+    c = r.corridor
     if corridor:
         ax.axvspan(
-            corridor.lower,
-            corridor.upper,
+            c.lower,
+            c.upper,
             facecolor=SKY,
-            alpha=0.25,
+            alpha=0.12,
             hatch="//",
-            edgecolor=BLUE,
+            edgecolor="#9CCBE8",
             linewidth=0,
-            label=f"corridor {corridor.lower:.3g}-{corridor.upper:.3g}: "
-            + _wrap(corridor.definition),
+            label=_wrap(f"corridor {c.lower:.3g}-{c.upper:.3g}: {c.definition}", 52),
         )
-    nadir = fit.nadir()
-    r_value = curve.attrs["ref"]
-    at_nadir = fit.hr_curve(grid=[nadir.estimate], ref=r_value).hr.iloc[0]
-    xerr = None
-    if nadir.interior and np.isfinite(nadir.lower):
-        xerr = [[nadir.estimate - nadir.lower], [nadir.upper - nadir.estimate]]
-    ax.errorbar(
-        [nadir.estimate],
-        [at_nadir],
-        xerr=xerr,
-        fmt="D",
-        color=VERMILION,
-        markersize=7,
-        capsize=4,
-        label=f"nadir {nadir.estimate:.3g} ({nadir.method} CI)",
-    )
-    if quantiles:
-        table = fit.quantile_table().table
-        ref_cat = table[table.hr == 1.0].index[0]
-        cats = np.searchsorted(table.upper_bound.to_numpy()[:-1], x, side="left")
-        medians = np.array([np.median(x[cats == k]) for k in range(len(table))])
-        k_ref = list(table.index).index(ref_cat)
-        scale = fit.hr_curve(grid=[medians[k_ref]], ref=r_value).hr.iloc[0]
-        y = table.hr.to_numpy() * scale
-        yerr = [y - table.lower.to_numpy() * scale, table.upper.to_numpy() * scale - y]
+    nadir = r.nadir
+    if r.nadir_supported:
+        at_nadir = float(np.interp(nadir.estimate, curve.exposure, curve.hr))
         ax.errorbar(
-            medians,
+            [nadir.estimate],
+            [at_nadir],
+            xerr=[[nadir.estimate - nadir.lower], [nadir.upper - nadir.estimate]],
+            fmt="D",
+            color=VERMILION,
+            markersize=7,
+            capsize=4,
+            label=f"nadir {nadir.estimate:.3g} ({nadir.level:.0%} CI, {nadir.method})",
+        )
+    else:
+        ax.plot([], [], " ", label=_wrap("no nadir supported by the data: " + nadir.note, 48))
+    points = r.quantile_points
+    if quantiles and points is not None:
+        y = points.hr.to_numpy()
+        ax.errorbar(
+            points.exposure,
             y,
-            yerr=yerr,
+            yerr=[y - points.lower.to_numpy(), points.upper.to_numpy() - y],
             fmt="s",
             color=GREEN,
             markersize=5,
             capsize=3,
             linestyle="none",
-            label=f"quintile HRs (vs {ref_cat}, at medians)",
+            label=_wrap(
+                f"quintile HRs (vs {r.quantiles.reference}, at category medians, placed on "
+                "the curve's reference)",
+                48,
+            ),
         )
     ax.set_xlim(lo, hi)
-    where = "the nadir" if ref == "nadir" else f"{r_value:.3g}"
-    _finish_log_axis(ax, fit, f"{_ratio(fit)} vs {where}")
-    ax.legend(loc="upper center", fontsize=7.5, frameon=False)
+    where = "the nadir" if nadir.interior else f"{curve.attrs['ref']:.3g}"
+    ax.set_xlabel(r.model["label"])
+    _finish_log_axis(ax, f"{ratio} vs {where}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)
     top = max(curve.upper.max(), ax.get_ylim()[1])
-    ax.set_ylim(min(curve.lower.min(), 0.9) * 0.8, top * 1.9)
+    ax.set_ylim(min(curve.lower.min(), 0.9) * 0.8, top * 1.3)
     return ax
 
 
-def _ratio(fit) -> str:
-    """What the curve is: a hazard ratio, or a subdistribution HR for a Fine-Gray fit."""
-    fine_gray = getattr(fit.settings, "model", "cause-specific") == "fine-gray"
-    return "subdistribution hazard ratio" if fine_gray else "hazard ratio"
-
-
-def _finish_log_axis(ax, fit, ylabel: str) -> None:
-    """Exposure label with units, HR label, plain numbers on the log axis."""
-    ax.set_xlabel(_exposure_label(fit))
+def _finish_log_axis(ax, ylabel: str) -> None:
+    """HR label and plain numbers on the log axis."""
     ax.set_ylabel(ylabel)
     ax.yaxis.set_major_formatter(_plain_formatter())
     ax.yaxis.set_minor_formatter(_plain_formatter(minor=True))
@@ -214,7 +206,8 @@ def plot_truth_vs_estimate(fit: DoseResponse, scenario, ax=None, *, level: float
         label=f"truth ({scenario.name})",
     )
     ax.axhline(1.0, color="#555555", linestyle=":", linewidth=1)
-    _finish_log_axis(ax, fit, f"hazard ratio vs {ref:.3g}")
+    ax.set_xlabel(_exposure_label(fit))
+    _finish_log_axis(ax, f"hazard ratio vs {ref:.3g}")
     ax.legend(fontsize=8, frameon=False)
     return ax
 
@@ -285,7 +278,8 @@ def plot_absolute_risk(
     a = risk.attrs
     x = risk.exposure.to_numpy()
     if distribution:
-        _distribution(ax, fit.x, x.min(), x.max())
+        summary = fit.curve.x
+        _distribution(ax, summary.counts, summary.edges)
     level = a.get("level", 0.95)
     ax.fill_between(
         x,

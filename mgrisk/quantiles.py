@@ -33,6 +33,12 @@ class QuantileTable:
     reference: str
     trend_fit: Callable[[], object] = field(repr=False)  # -> CoxResult of the trend model
     convention: str = CONVENTION
+    time_unit: str = "years"
+
+    @property
+    def rate_label(self) -> str:
+        """What ``rate_per_1000`` counts: events per 1,000 person-<time unit>."""
+        return f"per 1,000 person-{self.time_unit}"
 
     @cached_property
     def p_trend(self) -> float:
@@ -41,19 +47,13 @@ class QuantileTable:
         return float(2 * ndtr(-abs(fit.beta[0]) / np.sqrt(fit.vcov[0, 0])))
 
     def __str__(self) -> str:
-        cols = [
-            "interval",
-            "n",
-            "events",
-            "person_years",
-            "rate_per_1000py",
-            "hr",
-            "lower",
-            "upper",
-        ]
+        cols = ["interval", "n", "events", "person_time", "rate_per_1000", "hr", "lower", "upper"]
         body = self.table[cols].to_string(float_format=lambda v: f"{v:.3g}")
         trend = f"reference: {self.reference}; p for trend = {self.p_trend:.3g}"
-        return f"{body}\n{trend}\n{self.convention}"
+        return (
+            f"{body}\nperson-time in {self.time_unit}; rates {self.rate_label}\n{trend}\n"
+            f"{self.convention}"
+        )
 
 
 def quantile_categories(x: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
@@ -83,12 +83,14 @@ def quantile_table(
     q: int = 5,
     ref: str | int = "middle",
     level: float = 0.95,
+    time_unit: str = "years",
 ) -> QuantileTable:
     """Counts, incidence rates and HRs by quantile category of the exposure.
 
     Parameters
     ----------
-    x : exposure values; event : 1 for the event of interest; person_time : years at risk.
+    x : exposure values; event : 1 for the event of interest; person_time : time at risk
+    (in ``time_unit``).
     fit : callable(columns, names) -> CoxResult
         Fits the Cox model with these exposure columns plus the analysis' adjustment.
     q : number of categories. ref : "middle" (category ceil(q/2), e.g. Q3 of 5) or 1..q.
@@ -98,6 +100,13 @@ def quantile_table(
     if not 0 <= ref_k < q:
         raise InputError(f"ref={ref!r}: use 'middle' or a category number from 1 to {q}")
     labels = [f"Q{k + 1}" for k in range(q)]
+    events = np.bincount(cat, weights=event, minlength=q).round().astype(int)
+    if not events.all():
+        empty = [labels[k] for k in np.flatnonzero(events == 0)]
+        raise InputError(
+            f"quantile categories {', '.join(empty)} have no events: their HRs cannot be "
+            "estimated; use fewer categories"
+        )
     others = [k for k in range(q) if k != ref_k]
     dummies = np.column_stack([(cat == k).astype(float) for k in others])
     result = fit(dummies, [labels[k] for k in others])
@@ -105,7 +114,6 @@ def quantile_table(
     b, se = np.zeros(q), np.full(q, np.nan)  # the reference: log HR 0, no se
     b[others], se[others] = result.beta[: len(others)], np.sqrt(np.diag(result.vcov))[: len(others)]
     reference = np.arange(q) == ref_k
-    events = np.bincount(cat, weights=event, minlength=q).round().astype(int)
     years = np.bincount(cat, weights=person_time, minlength=q)
     table = pd.DataFrame(
         {
@@ -114,8 +122,8 @@ def quantile_table(
             "upper_bound": breaks[1:],
             "n": np.bincount(cat, minlength=q),
             "events": events,
-            "person_years": years,
-            "rate_per_1000py": 1000 * events / np.where(years > 0, years, np.nan),
+            "person_time": years,
+            "rate_per_1000": 1000 * events / np.where(years > 0, years, np.nan),
             "hr": np.exp(b),
             "lower": np.where(reference, 1.0, np.exp(b - z * se)),
             "upper": np.where(reference, 1.0, np.exp(b + z * se)),
@@ -128,4 +136,4 @@ def quantile_table(
         medians = np.array([np.median(x[cat == k]) for k in range(q)])
         return fit(medians[cat][:, None], ["trend"])
 
-    return QuantileTable(table, labels[ref_k], trend_fit)
+    return QuantileTable(table, labels[ref_k], trend_fit, time_unit=time_unit)

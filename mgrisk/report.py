@@ -1,36 +1,55 @@
-"""Text summary and the JSON schema of a dose-response result.
+"""Text and JSON renderings of a run's `Results` (they compute nothing).
 
-``DoseResponse.to_dict()`` schema (stable keys; exposure values in the exposure's unit):
+``result_dict`` schema (stable keys; exposure values in the exposure's unit, ``null`` where a
+number is not supported by the data):
 
-- ``exposure``, ``unit``, ``cause``: str, str, int
-- ``n``, ``n_events``, ``n_dropped``: int; ``dropped``: {column: rows}; ``event_counts``:
-  {code: rows}
-- ``model``: {``ties``, ``time``, ``entry``, ``adjust``, ``strata``, ``robust``}
-- ``knots``: [float]; ``coef``, ``se``: {name: float}; ``loglik``: [null, final]
+- ``exposure``, ``unit`` (null when not given), ``cause``, ``time_unit``
+- ``n``, ``n_events``, ``n_dropped``, ``dropped`` {column: rows}, ``event_counts`` {code: rows},
+  ``person_time``
+- ``model``: {``hazard``, ``ties``, ``timefix``, ``time``, ``entry``, ``adjust``, ``strata``,
+  ``robust``, ``knot_centiles``, ``software``}
+- ``knots``: [float]; ``coef``, ``se``: {name: float}
 - ``anova``: [{``term``, ``chi2``, ``df``, ``p``}]; ``lr_nonlinear``: {``chi2``, ``df``, ``p``}
 - ``reference``: float; ``curve``: [{``exposure``, ``log_hr``, ``se``, ``hr``, ``lower``,
-  ``upper``}] (pointwise 95 %)
+  ``upper``}] (``options.level``, ``options.band``)
 - ``nadir``: {``estimate``, ``lower``, ``upper``, ``method``, ``level``, ``interior``,
-  ``bounded``, ``note``} (delta method)
+  ``bounded``, ``supported``, ``intervals``, ``note``}; ``estimate`` and the CI are null unless
+  ``supported``; ``lowest_hr_at`` is where the fitted curve is lowest in any case
 - ``corridor``: {``lower``, ``upper``, ``rule``, ``definition``, ``nadir``, ``open_lower``,
-  ``open_upper``, ``lower_ci``, ``upper_ci``, ``n_boot``}
-- ``shape``: {``verdict``, ``alpha``, ``association_p``, ``lind_mehlum``, ``two_lines``}
-- ``quantiles``: {``table``: [{``category``, ``interval``, ``n``, ``events``,
-  ``person_years``, ``rate_per_1000py``, ``hr``, ``lower``, ``upper``, ``p``}], ``p_trend``,
-  ``reference``, ``convention``}
+  ``open_upper``, ``lower_ci``, ``upper_ci``, ``ci_method``, ``n_boot``}
+- ``shape``: {``verdict``, ``alpha``, ``association_p``, ``lind_mehlum``, ``two_lines``} or null
+- ``quantiles``: {``table``: [{``category``, ``interval``, ``n``, ``events``, ``person_time``,
+  ``rate_per_1000``, ``hr``, ``lower``, ``upper``, ``p``}], ``p_trend``, ``reference``,
+  ``rate_unit``, ``convention``} or null
+- ``notes``: {section: why it could not be estimated}; ``options``: how results were computed
+- ``methods``: the methods paragraph
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
-if TYPE_CHECKING:
-    from .doseresponse import DoseResponse
+from .results import Results
 
-__all__ = ["json_safe", "result_dict", "summary_text"]
+__all__ = [
+    "json_safe",
+    "methods_text",
+    "nadir_text",
+    "corridor_text",
+    "quantile_rows",
+    "result_dict",
+    "summary_text",
+]
+
+REFERENCES = (
+    "Harrell FE. Regression Modeling Strategies, 2nd ed. Springer 2015 (restricted cubic "
+    "splines, rms). Therneau TM, Grambsch PM. Modeling Survival Data. Springer 2000 (Cox "
+    "model, survival). Lind JT, Mehlum H. Oxf Bull Econ Stat 2010;72:109-18 (U test). "
+    "Simonsohn U. AMPPS 2018;1:538-55 (two-lines test)."
+)
 
 
 def json_safe(value):
@@ -46,124 +65,205 @@ def json_safe(value):
     return value
 
 
-def result_dict(fit: DoseResponse, *, corridor_delta: float = 0.1) -> dict:
-    s = fit.settings
-    anova = fit.anova()
-    curve = fit.hr_curve()
-    quant = fit.quantile_table()
-    shape = fit.shape()
-    lr = fit.lr_test()
-    return json_safe(
+def _g(v: float, digits: int = 3) -> str:
+    return f"{v:.{digits}g}" if np.isfinite(v) else "n/a"
+
+
+def _hr(hr: float, lo: float, hi: float) -> str:
+    """'1.22 (0.99-1.51)', as a results table prints it."""
+    return f"{hr:.2f} ({lo:.2f}-{hi:.2f})"
+
+
+def nadir_text(r: Results) -> str:
+    """The nadir sentence: a number only where the data support an interior minimum."""
+    n, u = r.nadir, _unit(r)
+    lowest = f"lowest estimated HR at {n.estimate:.4g}{u}"
+    if r.nadir_supported:
+        return (
+            f"nadir {n.estimate:.4g}{u} ({n.level:.0%} CI {n.lower:.4g} to {n.upper:.4g}, "
+            f"{_method(n.method)})" + (f"; {n.note}" if n.note else "")
+        )
+    return f"no nadir supported by the data ({n.note or 'the confidence set is unbounded'}); {lowest}"
+
+
+def _method(method: str) -> str:
+    return {"inversion": "test inversion", "delta": "delta method"}.get(method, method)
+
+
+def _unit(r: Results) -> str:
+    return f" {r.model['unit']}" if r.model["unit"] else ""
+
+
+def corridor_text(r: Results) -> str:
+    c, u = r.corridor, _unit(r)
+    around = "" if r.nadir_supported else " (around the lowest point of the fitted curve)"
+    text = f"corridor {c.lower:.4g} to {c.upper:.4g}{u}: {c.definition}{around}"
+    if c.open_lower or c.open_upper:
+        text += " [reaches the edge of the data]"
+    level = f"{r.options.corridor_level:.0%}"
+    for side, ci in (("lower", c.lower_ci), ("upper", c.upper_ci)):
+        if ci:
+            text += f"; {side} end {level} CI {ci[0]:.4g}-{ci[1]:.4g} ({c.ci_method})"
+    return text
+
+
+def quantile_rows(r: Results) -> pd.DataFrame:
+    """The quantile table as a results section prints it: plain counts, "HR (CI)" strings."""
+    q = r.quantiles
+    t = q.table
+    return pd.DataFrame(
         {
-            "exposure": s.exposure,
-            "unit": s.unit,
-            "cause": s.cause,
-            "n": fit.n,
-            "n_events": fit.n_events,
-            "n_dropped": fit.n_dropped,
-            "dropped": fit.cohort.dropped,
-            "event_counts": fit.cohort.event_counts,
-            "model": {
-                "ties": s.ties,
-                "time": s.time,
-                "entry": s.entry,
-                "adjust": s.adjust,
-                "strata": s.strata,
-                "robust": s.robust,
-                "hazard": (
-                    "subdistribution (Fine-Gray)"
-                    if getattr(s, "model", "cause-specific") == "fine-gray"
-                    else "cause-specific"
-                ),
-            },
-            "knots": list(fit.knots),
-            "coef": fit.coef.to_dict(),
-            "se": fit.se.to_dict(),
-            "loglik": list(fit.loglik),
-            "anova": [{"term": t, **row} for t, row in anova.to_dict("index").items()],
-            "lr_nonlinear": asdict(lr),
-            "reference": curve.attrs["ref"],
-            "curve": curve.to_dict("records"),
-            "nadir": asdict(fit.nadir()) | {"intervals": None},
-            "corridor": asdict(fit.corridor(delta=corridor_delta)),
-            "shape": {
-                "verdict": shape.verdict,
-                "alpha": shape.alpha,
-                "association_p": shape.association_p,
-                "lind_mehlum": shape.lind_mehlum,
-                "two_lines": shape.two_lines,
-            },
-            "quantiles": {
-                "table": quant.table.reset_index().to_dict("records"),
-                "p_trend": quant.p_trend,
-                "reference": quant.reference,
-                "convention": quant.convention,
-            },
-        }
+            r.model["label"]: t.interval,
+            "n": [f"{v:,}" for v in t.n],
+            "events": [f"{v:,}" for v in t.events],
+            f"person-{q.time_unit}": [f"{v:,.0f}" for v in t.person_time],
+            f"rate {q.rate_label}": [f"{v:.2f}" for v in t.rate_per_1000],
+            "HR (95% CI)": [
+                "1 (reference)" if k == q.reference else _hr(h, lo, hi)
+                for k, h, lo, hi in zip(t.index, t.hr, t.lower, t.upper, strict=True)
+            ],
+        },
+        index=t.index,
     )
 
 
-def summary_text(fit: DoseResponse, *, corridor_delta: float = 0.1) -> str:
-    s = fit.settings
-    u = s.unit
-    counts = ", ".join(f"{k}: {v}" for k, v in fit.cohort.event_counts.items())
+def methods_text(r: Results) -> str:
+    """A methods paragraph for a paper, written from what was fitted."""
+    m = r.model
+    knots = ", ".join(
+        f"{k:.4g} ({c:.0f}th)" for k, c in zip(m["knots"], m["knot_centiles"], strict=True)
+    )
+    if m["entry"]:
+        scale = (
+            f"with time at risk from '{m['entry']}' to '{m['time']}' ({m['time_unit']}; delayed "
+            "entry, e.g. age as the time scale)"
+        )
+    else:
+        scale = f"with follow-up time '{m['time']}' in {m['time_unit']}"
+    hazard = (
+        "a Fine-Gray model of the subdistribution hazard (other causes kept in the risk set with "
+        "censoring weights)"
+        if m["hazard"] != "cause-specific"
+        else "a Cox proportional hazards model"
+        + (" (cause-specific: other causes censored)" if m["competing_codes"] else "")
+    )
+    ties = (
+        f"{m['ties'].capitalize()} ties, near-tied times "
+        + ("merged as R survival::coxph does" if m["timefix"] else "not merged, as rms::cph")
+    )
+    adjust = f"adjusted for {m['adjust']}" if m["adjust"] else "without adjustment"
+    o = r.options
+    return (
+        f"The association of {m['label']} with event {m['cause']} of '{m['event']}' was "
+        f"estimated with {hazard} {scale}, {adjust}. The exposure entered as a restricted "
+        f"cubic spline with {len(m['knots'])} knots at {knots} centiles (Harrell's default "
+        f"placement). {ties}; {'robust' if m['robust'] else 'model-based'} variance. "
+        f"{m['n']:,} of {m['n_input']:,} rows were analysed ({m['n_dropped']:,} dropped for "
+        f"missing values), with {m['n_events']:,} events. The nadir's {o.level:.0%} CI is "
+        f"by {_method(o.nadir_method)}; the corridor is {r.corridor.definition}. The shape was "
+        f"judged by the Lind-Mehlum test on the spline's slopes at the 1st and 99th centiles "
+        f"and the two-lines test (level {o.alpha}). Software: {m['software']}. "
+        f"References: {REFERENCES}"
+    )
+
+
+def summary_text(r: Results) -> str:
+    """The readable report: data, model, coefficients, tests, quantiles, nadir, corridor."""
+    m = r.model
+    counts = ", ".join(f"{k}: {v:,}" for k, v in m["event_counts"].items())
     dropped = (
-        f"{fit.n_dropped} dropped for missing values ("
-        + ", ".join(f"{c}: {v}" for c, v in fit.cohort.dropped.items())
+        f"{m['n_dropped']:,} dropped for missing values ("
+        + ", ".join(f"{c}: {v:,}" for c, v in m["dropped"].items())
         + ")"
-        if fit.n_dropped
+        if m["n_dropped"]
         else "none dropped for missing values"
     )
-    time_scale = (
-        f"counting process ({s.entry}, {s.time}] (e.g. age as the time scale)"
-        if s.entry
-        else f"follow-up time {s.time}"
-    )
-    nadir = fit.nadir()
-    corridor = fit.corridor(delta=corridor_delta)
-    fine_gray = getattr(s, "model", "cause-specific") == "fine-gray"
+    fmt = lambda v: f"{v:.4g}"  # noqa: E731
     lines = [
-        f"Dose-response: {s.exposure} ({u}) and event code {s.cause} of '{s.event}'",
-        f"rows analysed: {fit.n} of {fit.cohort.n_input} ({dropped}); event codes: {counts}"
-        + (
-            (
-                "; other causes stay in the risk set with censoring weights (Fine-Gray "
-                "subdistribution hazards)"
-                if fine_gray
-                else "; other causes are censored (cause-specific hazards)"
-            )
-            if len(fit.cohort.event_counts) > 2
-            else ""
-        ),
-        (
-            f"Fine-Gray model: HRs are subdistribution HRs ({fit.cox.n} weighted rows as R's "
-            "finegray; "
-            if fine_gray
-            else "Cox model ("
-        )
-        + f"{s.ties} ties, {'robust' if s.robust else 'model-based'} variance), "
-        f"{time_scale}; rcs({s.exposure}) knots: "
-        + ", ".join(f"{k:.4g}" for k in fit.knots)
-        + (f"; adjusted for {s.adjust}" if s.adjust else ""),
+        f"Dose-response: {m['label']} and event code {m['cause']} of '{m['event']}'",
+        f"rows analysed: {m['n']:,} of {m['n_input']:,} ({dropped}); event codes: {counts}",
         "",
-        fit.cox.summary().to_string(float_format=lambda v: f"{v:.4g}"),
+        "Methods: " + methods_text(r).split(" References:")[0],
+        "",
+        "Coefficients (spline terms are not hazard ratios: read the curve):",
+        r.coefficients.to_string(float_format=fmt),
         "",
         "Wald tests (as rms::anova):",
-        fit.anova().to_string(float_format=lambda v: f"{v:.4g}"),
-        f"likelihood-ratio test of nonlinearity: chi2 = {fit.lr_test().chi2:.4g}, "
-        f"p = {fit.lr_test().p:.3g}",
-        "",
-        "Quantile table:",
-        str(fit.quantile_table()),
-        "",
-        f"nadir: {nadir.estimate:.4g} {u}"
-        + (
-            f" (95% CI {nadir.lower:.4g} to {nadir.upper:.4g}, delta method)"
-            if nadir.interior
-            else f" ({nadir.note})"
-        ),
-        f"corridor: {corridor.lower:.4g} to {corridor.upper:.4g} {u}: {corridor.definition}"
-        + (" [reaches the edge of the data]" if corridor.open_lower or corridor.open_upper else ""),
-        str(fit.shape()),
+        r.anova.to_string(float_format=fmt),
     ]
+    if r.lr_nonlinear is not None:
+        lines.append(
+            f"likelihood-ratio test of nonlinearity: chi2 = {r.lr_nonlinear.chi2:.4g}, "
+            f"df = {r.lr_nonlinear.df}, p = {r.lr_nonlinear.p:.3g}"
+        )
+    lines += ["", "Quantile table:"]
+    if r.quantiles is not None:
+        q = r.quantiles
+        lines += [
+            quantile_rows(r).to_string(),
+            f"reference {q.reference}; p for trend = {q.p_trend:.3g}; {q.convention}",
+        ]
+    else:
+        lines.append(f"not estimable: {r.notes.get('quantiles') or r.notes.get('p_trend')}")
+    lines += ["", nadir_text(r), corridor_text(r)]
+    lines.append(str(r.shape) if r.shape is not None else f"shape: {r.notes['shape']}")
     return "\n".join(lines)
+
+
+def result_dict(r: Results) -> dict:
+    """The results with stable keys (schema in this module's docstring)."""
+    m = r.model
+    nadir = asdict(r.nadir) | {"supported": r.nadir_supported, "lowest_hr_at": r.nadir.estimate}
+    if not r.nadir_supported:
+        nadir |= {"estimate": None, "lower": None, "upper": None}
+    quantiles = None
+    if r.quantiles is not None:
+        q = r.quantiles
+        quantiles = {
+            "table": q.table.reset_index().to_dict("records"),
+            "p_trend": q.p_trend,
+            "reference": q.reference,
+            "rate_unit": q.rate_label,
+            "convention": q.convention,
+        }
+    shape = None
+    if r.shape is not None:
+        s = r.shape
+        shape = {
+            "verdict": s.verdict,
+            "alpha": s.alpha,
+            "association_p": s.association_p,
+            "lind_mehlum": s.lind_mehlum,
+            "two_lines": s.two_lines,
+        }
+    keys = ("hazard", "ties", "timefix", "time", "entry", "adjust", "strata", "robust",
+            "knot_centiles", "software")
+    return json_safe(
+        {
+            "exposure": m["exposure"],
+            "unit": m["unit"],
+            "cause": m["cause"],
+            "time_unit": m["time_unit"],
+            "n": m["n"],
+            "n_events": m["n_events"],
+            "n_dropped": m["n_dropped"],
+            "dropped": m["dropped"],
+            "event_counts": m["event_counts"],
+            "person_time": m["person_time"],
+            "model": {k: m[k] for k in keys},
+            "knots": m["knots"],
+            "coef": r.coefficients.coef.to_dict(),
+            "se": r.coefficients.se.to_dict(),
+            "anova": [{"term": t, **row} for t, row in r.anova.to_dict("index").items()],
+            "lr_nonlinear": None if r.lr_nonlinear is None else asdict(r.lr_nonlinear),
+            "reference": r.curve.attrs["ref"],
+            "curve": r.curve.to_dict("records"),
+            "nadir": nadir,
+            "corridor": asdict(r.corridor) | {"ci_method": r.corridor.ci_method},
+            "shape": shape,
+            "quantiles": quantiles,
+            "notes": r.notes,
+            "options": asdict(r.options),
+            "methods": methods_text(r),
+        }
+    )

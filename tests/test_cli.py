@@ -113,7 +113,7 @@ BAD = [
             "fit",
             bad_file(p, c, lambda d: d.assign(mg=d.mg.astype(str).where(d.index != 7, "0,81"))),
         ],
-        r"column 'mg': 1 non-numeric value\(s\), first at row 7 \('0,81'\): use a decimal point",
+        r"column 'mg': 1 non-numeric value\(s\), first at row 8 \('0,81'\): use a decimal point",
     ),
     (
         "zero follow-up",
@@ -123,7 +123,7 @@ BAD = [
             "--entry",
             "entry",
         ],
-        r"exit at or before entry, first at row 3",
+        r"exit at or before entry, first at row 4",
     ),
     (
         "negative follow-up",
@@ -131,7 +131,7 @@ BAD = [
             "fit",
             bad_file(p, c, lambda d: d.assign(exit=(d.exit - d.entry).where(d.index != 5, -1.0))),
         ],
-        r"zero or negative follow-up, first at row 5",
+        r"zero or negative follow-up, first at row 6",
     ),
     ("event code", lambda p, c: ["fit", c, "--cause", "7"], r"no events with code 7"),
     (
@@ -140,9 +140,9 @@ BAD = [
             "fit",
             bad_file(p, c, lambda d: d.assign(event=d.event.where(d.index != 9, -1))),
         ],
-        r"value -1 at row 9 is not an event code",
+        r"value -1 at row 10 is not an event code",
     ),
-    ("knots", lambda p, c: ["fit", c, "--knots", "2"], r"at least 3 knots"),
+    ("knots", lambda p, c: ["fit", c, "--knots", "2"], r"--knots.*the number of knots must be 3 to 10"),
     (
         "few distinct values",
         lambda p, c: [
@@ -151,7 +151,7 @@ BAD = [
             "--knots",
             "4",
         ],
-        r"fewer than 3 unique knots|knots set to",
+        r"3 distinct value\(s\), too few for 4 knots; use fewer knots",
     ),
     (
         "model key",

@@ -55,7 +55,7 @@ def test_simultaneous_critical_value_against_closed_forms(u_cohort):
     one_way = np.outer(np.linspace(-3.0, 2.0, 41), np.arange(1.0, k + 1.0))
     se = np.sqrt(np.einsum("ij,jk,ik->i", one_way, V, one_way))
     mc_error = 0.04  # 20,000 draws: the 95 % quantile of |Z| has SE about 0.013
-    assert fit._simultaneous_critical(one_way, se, 0.95) == pytest.approx(1.95996, abs=mc_error)
+    assert fit.curve._simultaneous_critical(one_way, se, 0.95) == pytest.approx(1.95996, abs=mc_error)
     crit = fit.hr_curve(ref=0.85, band="simultaneous").attrs["critical_value"]
     assert 1.96 < crit <= np.sqrt(stats.chi2.ppf(0.95, k)) + mc_error
 
@@ -96,7 +96,7 @@ def test_quantile_table_counts_match_pandas(u_cohort):
     np.testing.assert_array_equal(qt.table.n, np.bincount(cats))
     np.testing.assert_array_equal(qt.table.events, u_cohort.groupby(cats).event.sum())
     py = (u_cohort.exit - u_cohort.entry).groupby(cats).sum()
-    np.testing.assert_allclose(qt.table.person_years, py)
+    np.testing.assert_allclose(qt.table.person_time, py)
     assert qt.table.loc["Q3", "hr"] == 1.0 and qt.reference == "Q3"
     assert qt.table.loc["Q1", "hr"] > 1.2 and qt.table.loc["Q5", "hr"] > 1.2  # the U
 
@@ -180,7 +180,7 @@ def test_by_group_interaction_and_json(u_cohort):
     ):
         assert key in result
     assert result["corridor"]["definition"].startswith("exposure range where the HR")
-    assert "rows analysed: 20000 of 20000" in fit.summary()
+    assert "rows analysed: 20,000 of 20,000" in fit.summary()
 
 
 def test_missing_rows_are_counted_and_bad_input_named(u_cohort):
@@ -188,15 +188,15 @@ def test_missing_rows_are_counted_and_bad_input_named(u_cohort):
     df.loc[[5, 9], "mg"] = np.nan
     fit = fit_dose_response(df, "mg", "exit", "event", entry="entry")
     assert fit.n_dropped == 2 and fit.cohort.dropped == {"mg": 2}
-    with pytest.raises(InputError, match=r"column 'mg': 2 missing value\(s\), first at row 5"):
+    with pytest.raises(InputError, match=r"column 'mg': 2 missing value\(s\), first at row 6"):
         fit_dose_response(df, "mg", "exit", "event", entry="entry", missing="raise")
     with pytest.raises(InputError, match=r"exposure column 'magnesium' not found; available"):
         fit_dose_response(df, "magnesium", "exit", "event")
     bad = df.assign(mg=df.mg.astype(object))
     bad.loc[42, "mg"] = "0,81"
-    with pytest.raises(InputError, match=r"column 'mg'.*first at row 42 \('0,81'\): use a decimal"):
+    with pytest.raises(InputError, match=r"column 'mg'.*first at row 43 \('0,81'\): use a decimal"):
         fit_dose_response(bad, "mg", "exit", "event")
-    with pytest.raises(InputError, match=r"exit at or before entry, first at row 3"):
+    with pytest.raises(InputError, match=r"exit at or before entry, first at row 4"):
         fit_dose_response(
             df.assign(entry=np.where(df.index == 3, 200.0, df.entry)),
             "mg",
@@ -206,7 +206,7 @@ def test_missing_rows_are_counted_and_bad_input_named(u_cohort):
         )
     with pytest.raises(InputError, match=r"no events with code 3"):
         fit_dose_response(df, "mg", "exit", "event", entry="entry", cause=3)
-    with pytest.raises(InputError, match=r"at least 3 knots"):
+    with pytest.raises(InputError, match=r"knots=2: give a whole number from 3 to 10"):
         fit_dose_response(df, "mg", "exit", "event", entry="entry", knots=2)
 
 

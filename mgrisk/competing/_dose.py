@@ -1,24 +1,21 @@
-"""The competing-risks side of a `DoseResponse`: its Fine-Gray data and its absolute-risk curve.
+"""The competing-risks side of a dose-response analysis: Fine-Gray data and absolute risk.
 
-`DoseResponse` calls these (``model="fine-gray"`` and ``DoseResponse.absolute_risk``); they
-read the fit's settings, complete-case frame and design and never refit what it already has.
+`mgrisk.doseresponse` calls these (``model="fine-gray"`` and ``DoseResponse.absolute_risk``)
+with the analysis' settings, complete-case cohort and design; they never refit what the
+analysis already has and never import the analysis layer.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..cox import CoxResult, PreparedCox, fit_prepared, prepare_cox
-from ..data import formula_columns
+from ..data import CohortData, formula_columns
+from ..design import Design
 from ..errors import InputError
 from .absolute import absolute_risk
 from .finegray import prepare_fine_gray
-
-if TYPE_CHECKING:
-    from ..doseresponse import DoseResponse
 
 __all__ = ["MODELS", "absolute_risk_curve", "cause_specific_fits", "fine_gray_prepared"]
 
@@ -29,12 +26,12 @@ def _column(frame: pd.DataFrame, name: str | None):
     return None if name is None else frame[name].to_numpy()
 
 
-def fine_gray_prepared(fit: DoseResponse) -> tuple[PreparedCox, np.ndarray]:
-    """The expanded Fine-Gray rows of the fit's design (clustered by person, or by its
-    ``cluster``) and, for each, the frame row it comes from."""
-    s, frame = fit.settings, fit.cohort.frame
+def fine_gray_prepared(settings, frame: pd.DataFrame, design: Design):
+    """The Fine-Gray data of the design (clustered by person, or by ``settings.cluster``) and,
+    for each prepared row, the frame row it comes from."""
+    s = settings
     prepared, rows = prepare_fine_gray(
-        fit.design.matrix,
+        design.matrix,
         frame[s.time].to_numpy(dtype=float),
         frame[s.event].to_numpy(dtype=float),
         entry=None if s.entry is None else frame[s.entry].to_numpy(dtype=float),
@@ -42,29 +39,31 @@ def fine_gray_prepared(fit: DoseResponse) -> tuple[PreparedCox, np.ndarray]:
         weights=None if s.weights is None else frame[s.weights].to_numpy(dtype=float),
         cluster=_column(frame, s.cluster),
         cause=s.cause,
-        fix_ties=getattr(s, "timefix", True),
+        fix_ties=s.timefix,
     )
     return prepared, rows.row
 
 
-def cause_specific_fits(fit: DoseResponse) -> dict[int, CoxResult]:
-    """A cause-specific Cox model for every cause in the data, with the fit's design, rows,
-    entry, strata, weights and ties (the fit's own model when it is cause-specific)."""
-    s, frame = fit.settings, fit.cohort.frame
+def cause_specific_fits(
+    settings, cohort: CohortData, design: Design, own: CoxResult | None
+) -> dict[int, CoxResult]:
+    """A cause-specific Cox model for every cause in the data, with the design, rows, entry,
+    strata, weights and ties of the analysis (``own``: its fit of the cause, if cause-specific)."""
+    s, frame = settings, cohort.frame
     event = frame[s.event].to_numpy()
     fits = {}
-    for k in sorted(c for c in fit.cohort.event_counts if c > 0):
-        if k == s.cause and getattr(s, "model", "cause-specific") == "cause-specific":
-            fits[k] = fit.cox
+    for k in sorted(c for c in cohort.event_counts if c > 0):
+        if k == s.cause and own is not None:
+            fits[k] = own
             continue
         prepared = prepare_cox(
-            fit.design.matrix,
+            design.matrix,
             frame[s.time],
             (event == k).astype(float),
             entry=None if s.entry is None else frame[s.entry],
             strata=_column(frame, s.strata),
             weights=None if s.weights is None else frame[s.weights],
-            fix_ties=getattr(s, "timefix", True),
+            fix_ties=s.timefix,
         )
         fits[k] = fit_prepared(prepared, ties=s.ties)
     return fits
@@ -85,19 +84,21 @@ def _default_profile(frame: pd.DataFrame, columns: list[str]) -> dict:
 
 
 def absolute_risk_curve(
-    fit: DoseResponse,
-    grid=None,
+    settings,
+    cohort: CohortData,
+    design: Design,
+    own: CoxResult | None,
+    grid,
     at: dict | None = None,
     time: float | None = None,
     *,
     start: float | None = None,
     level: float = 0.95,
     conf_type: str = "log-log",
-    n_points: int = 101,
 ) -> pd.DataFrame:
-    """Cumulative incidence of the fit's cause by ``time`` across the exposure grid (see
+    """Cumulative incidence of the analysis' cause by ``time`` across the exposure grid (see
     `DoseResponse.absolute_risk`)."""
-    s, frame = fit.settings, fit.cohort.frame
+    s, frame = settings, cohort.frame
     if time is None:
         raise InputError(
             "time=: give the horizon in the time scale's unit (e.g. time=10 for 10 years; with "
@@ -129,13 +130,10 @@ def absolute_risk_curve(
     if unknown:
         raise InputError(f"at: {unknown} are not covariates of the model ({covariates})")
     profile.update(at or {})
-    x = fit.x
-    if grid is None:
-        grid = np.linspace(*np.quantile(x, [0.01, 0.99]), n_points)
     grid = np.atleast_1d(np.asarray(grid, dtype=float))
     new = pd.DataFrame({s.exposure: grid} | {c: [v] * grid.size for c, v in profile.items()})
-    design = fit.design.build(new)
-    fits = cause_specific_fits(fit)
+    fits = cause_specific_fits(s, cohort, design, own)
+    design = design.build(new)
     out = absolute_risk(
         fits,
         design,
