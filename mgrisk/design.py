@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from .data import LARGEST
 from .errors import InputError
 from .formula import (
     Categorical,
@@ -87,11 +88,11 @@ def _numeric_column(data: pd.DataFrame, name: str) -> np.ndarray:
             "categories or fix its values"
         )
     x = values.to_numpy(dtype=float, na_value=np.nan)
-    bad = ~np.isfinite(x)
+    bad = ~(np.abs(x) <= LARGEST)
     if bad.any():
         raise InputError(
-            f"column '{name}': value {x[bad][0]} at row {_row(bad)} cannot enter the model; "
-            "drop or impute missing values, remove infinite ones"
+            f"column '{name}': value {x[bad][0]:g} at row {_row(bad)} cannot enter the model; "
+            f"drop or impute missing values, fix values beyond {LARGEST:g}"
         )
     return x
 

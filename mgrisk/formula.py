@@ -204,7 +204,10 @@ def _tokens(text: str) -> list[_Token]:
         if not m or m.end() == pos:
             bad = text[pos:].lstrip()[:1]
             where = len(text) - len(text[pos:].lstrip()) + 1
-            raise InputError(f"formula {text!r}: character {bad!r} at position {where}; {ALLOWED}")
+            raise InputError(
+                f"formula {text!r}: character {bad!r} at position {where} is not allowed here; "
+                f"{ALLOWED}"
+            )
         kind = m.lastgroup
         raw = m.group(kind)
         value: object = raw
@@ -264,10 +267,12 @@ class _Parser:
         return Formula(_ordered(terms))
 
     def sum(self) -> list:
-        terms = [] if self.at("-") else self.product()
+        terms = [] if self.at("-") else (self.product() or [])
         while self.at("+", "-"):
             sign = self.take().text
             right = self.product()
+            if right is None:  # + 1, - 1, + 0: the intercept, which a Cox model has not
+                continue
             if sign == "+":
                 terms = terms + right
             else:
@@ -275,19 +280,25 @@ class _Parser:
                 terms = [t for t in terms if frozenset(t) not in gone]
         return terms
 
-    def product(self) -> list:
+    def product(self) -> list | None:
         terms = self.interaction()
         while self.at("*"):
             self.take()
             right = self.interaction()
-            terms = terms + right + _cross(terms, right)
+            terms = self.crossable(terms) + self.crossable(right) + _cross(terms, right)
         return terms
 
-    def interaction(self) -> list:
+    def interaction(self) -> list | None:
         terms = self.primary()
         while self.at(":"):
             self.take()
-            terms = _cross(terms, self.primary())
+            terms = _cross(self.crossable(terms), self.crossable(self.primary()))
+        return terms
+
+    def crossable(self, terms: list | None) -> list:
+        if terms is None:
+            self.i -= 1
+            self.fail("a number cannot be crossed with a term (use I(...) for arithmetic)")
         return terms
 
     def primary(self) -> list:
@@ -301,7 +312,7 @@ class _Parser:
             if t.value not in (0.0, 1.0):
                 self.fail("a number on its own is not a term (use I(...) for arithmetic)")
             self.take()
-            return []  # intercept: a Cox model has none
+            return None  # the intercept: a Cox model has none
         return [(self.factor(),)]
 
     def factor(self):
