@@ -347,7 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="adjustment formula, e.g. 'age + C(sex) + log(egfr) + `serum K (mmol/L)`' (parsed, "
         "never run as code)",
     )
-    fit.add_argument("--knots", type=_knots_arg, help="number of knots, or knots separated by commas")
+    fit.add_argument(
+        "--knots", type=_knots_arg, help="number of knots, or knots separated by commas"
+    )
     fit.add_argument("--ref", help="reference: a value, median or nadir")
     fit.add_argument("--unit", help="unit of the exposure, e.g. mmol/L (default: none shown)")
     fit.add_argument(
@@ -365,8 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--near-ties",
         choices=["merge", "keep"],
-        help="merge: near-tied times merged as R survival::coxph does (default); keep: as "
-        "rms::cph",
+        help="merge: near-tied times merged as R survival::coxph does (default); keep: as rms::cph",
     )
     fit.add_argument("--quantiles", type=int, help="categories of the quantile table (default 5)")
     fit.add_argument(

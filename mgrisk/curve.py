@@ -104,10 +104,14 @@ class SplineCurve:
 
     Examples
     --------
-    >>> curve = SplineCurve("mg", "mmol/L", (0.7, 0.8, 0.9, 1.0), np.array([-8.0, 30.0, -40.0]),
+    A linear log-HR with slope 2 per unit (only the first spline coefficient):
+
+    >>> curve = SplineCurve("mg", "mmol/L", (0.7, 0.8, 0.9, 1.0), np.array([2.0, 0.0, 0.0]),
     ...                     np.eye(3) * 1e-2, ExposureSummary(0.6, 1.1, 0.85, 0.65, 1.05))
-    >>> round(curve.minimum()[0], 3)
-    0.828
+    >>> curve.hr_curve(grid=[0.95], ref=0.85).log_hr.round(12).tolist()
+    [0.2]
+    >>> curve.minimum()  # increasing: the lowest HR is at the lower edge, not a nadir
+    (0.6, False)
     """
 
     exposure: str

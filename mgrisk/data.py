@@ -152,8 +152,7 @@ def check_cohort(
     duplicated = data.columns[data.columns.duplicated()]
     if len(duplicated):
         raise InputError(
-            f"column name '{duplicated[0]}' appears more than once; give every column its own "
-            "name"
+            f"column name '{duplicated[0]}' appears more than once; give every column its own name"
         )
     for role, column in roles.items():
         if column is not None and column not in data.columns:

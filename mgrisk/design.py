@@ -17,7 +17,6 @@ import pandas as pd
 from .data import LARGEST
 from .errors import InputError
 from .formula import (
-    Categorical,
     Column,
     Expression,
     Formula,
@@ -147,8 +146,9 @@ def _resolve(formula: Formula, data: pd.DataFrame) -> Formula:
         new = []
         for f in term:
             if isinstance(f, Spline) and isinstance(f.knots, int):
-                f = Spline(f.name, tuple(map(float, rcs_knots(_numeric_column(data, f.name),
-                                                              f.knots))))
+                f = Spline(
+                    f.name, tuple(map(float, rcs_knots(_numeric_column(data, f.name), f.knots)))
+                )
             new.append(f)
         terms.append(tuple(new))
     return Formula(tuple(terms))
@@ -167,8 +167,10 @@ def _factor(factor, data, levels: dict):
     """('numeric', (n,) or (n, k) values, names) or ('categorical', codes, levels)."""
     if isinstance(factor, Spline):
         x = _numeric_column(data, factor.name)
-        return "numeric", rcs_basis(x, factor.knots), rcs_column_names(
-            factor.name, len(factor.knots)
+        return (
+            "numeric",
+            rcs_basis(x, factor.knots),
+            rcs_column_names(factor.name, len(factor.knots)),
         )
     if isinstance(factor, Expression):
         cols = {c: _numeric_column(data, c) for c in dict.fromkeys(_expression_columns(factor))}
@@ -324,5 +326,6 @@ def design_matrix(formula: str | Formula, data: pd.DataFrame) -> Design:
         )
     resolved = _resolve(parsed, data)
     built = _build(resolved, data, None, None)
-    return Design(built.matrix, built.terms, built.nonlinear, resolved, built.levels, None,
-                  built.info)
+    return Design(
+        built.matrix, built.terms, built.nonlinear, resolved, built.levels, None, built.info
+    )

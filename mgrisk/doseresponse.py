@@ -355,8 +355,12 @@ class DoseResponse:
         for name, cols in terms.items():
             if len(parts[name]) > 1:
                 continue
-            higher = [c for other, oc in terms.items() if len(parts[other]) > 1
-                      and name in parts[other] for c in oc]
+            higher = [
+                c
+                for other, oc in terms.items()
+                if len(parts[other]) > 1 and name in parts[other]
+                for c in oc
+            ]
             rows[name] = self._wald(cols + higher)
             if name in nonlinear:
                 rows[f"{name}: nonlinear"] = self._wald(nonlinear[name])
@@ -385,11 +389,13 @@ class DoseResponse:
         X = X if self.rows is None else X[self.rows]
         prepared = self.prepared.with_X(X, names + list(adj.columns))
         adj_cols = [c for c in range(len(self.coef)) if c not in self.spline_cols]
-        init = np.concatenate([np.zeros(len(names)) if start is None else start,
-                               self.cox.beta[adj_cols]])
+        init = np.concatenate(
+            [np.zeros(len(names)) if start is None else start, self.cox.beta[adj_cols]]
+        )
         self.n_fits += 1
-        return fit_prepared(prepared, ties=self.settings.ties, robust=self.settings.robust,
-                            init=init)
+        return fit_prepared(
+            prepared, ties=self.settings.ties, robust=self.settings.robust, init=init
+        )
 
     @cached_property
     def linear_fit(self) -> CoxResult:
@@ -411,7 +417,11 @@ class DoseResponse:
     @_memo
     def _bootstrap(self, n_boot, seed, *, jobs, progress):
         return bootstrap_fits(
-            self.prepared, n_boot=n_boot, seed=seed, jobs=jobs, progress=progress,
+            self.prepared,
+            n_boot=n_boot,
+            seed=seed,
+            jobs=jobs,
+            progress=progress,
             ties=self.settings.ties,
         )
 
@@ -430,7 +440,6 @@ class DoseResponse:
         if not 0 < alpha < 1:
             raise InputError(f"alpha={alpha}: a test level must be between 0 and 1, e.g. 0.05")
         curve = self.curve
-        b, V, k = curve.coef, curve.cov, curve.knots
         lm = curve.end_slopes()
 
         def fit_lines(cols):
@@ -487,8 +496,20 @@ class DoseResponse:
         s = asdict(self.settings)
         s.update(changes)
         keys = (
-            "entry", "adjust", "knots", "cause", "strata", "weights", "cluster", "ties",
-            "reference", "robust", "unit", "model", "timefix", "time_unit",
+            "entry",
+            "adjust",
+            "knots",
+            "cause",
+            "strata",
+            "weights",
+            "cluster",
+            "ties",
+            "reference",
+            "robust",
+            "unit",
+            "model",
+            "timefix",
+            "time_unit",
         )
         kw = {k: s[k] for k in keys}
         if "knots" not in changes:
@@ -599,8 +620,16 @@ class DoseResponse:
         own = self.cox if self.settings.model == "cause-specific" else None
         grid = self.curve.grid(n_points) if grid is None else grid
         return absolute_risk_curve(
-            self.settings, self.cohort, self.design, own, grid, at, time,
-            start=start, level=level, conf_type=conf_type,
+            self.settings,
+            self.cohort,
+            self.design,
+            own,
+            grid,
+            at,
+            time,
+            start=start,
+            level=level,
+            conf_type=conf_type,
         )
 
     # --- results and reporting ---------------------------------------------------------------

@@ -54,7 +54,7 @@ FUNCTIONS = {
     "abs": np.abs,
 }
 ALLOWED = (
-    "allowed: column names (quote other names as `any name` or Q(\"any name\")), + - * : and "
+    'allowed: column names (quote other names as `any name` or Q("any name")), + - * : and '
     "parentheses, C(col), C(col, Treatment(ref)), rcs(col, k), I(arithmetic), "
     + ", ".join(FUNCTIONS)
 )
@@ -251,9 +251,7 @@ class _Parser:
     def fail(self, what: str):
         t = self.tok
         piece = "the end of the formula" if t.kind == "end" else repr(t.text)
-        raise InputError(
-            f"formula {self.text!r}: {what} at {piece} (position {t.pos}); {ALLOWED}"
-        )
+        raise InputError(f"formula {self.text!r}: {what} at {piece} (position {t.pos}); {ALLOWED}")
 
     # formula level: + - (lowest), *, : (highest)
     def formula(self) -> Formula:

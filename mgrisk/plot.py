@@ -38,6 +38,7 @@ def _exposure_label(fit) -> str:
     """The exposure with its unit when one was given: "bmi", "mg (mmol/L)"."""
     return fit.curve.label
 
+
 def _ci_band(ax, curve, label: str) -> None:
     """The confidence band of an `hr_curve` frame, in light grey."""
     ax.fill_between(

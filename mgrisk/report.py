@@ -21,7 +21,8 @@ number is not supported by the data):
 - ``quantiles``: {``table``: [{``category``, ``interval``, ``n``, ``events``, ``person_time``,
   ``rate_per_1000``, ``hr``, ``lower``, ``upper``, ``p``}], ``p_trend``, ``reference``,
   ``rate_unit``, ``convention``} or null
-- ``notes``: {section: why it could not be estimated}; ``options``: how results were computed
+- ``notes``: {section: why it could not be estimated}; ``options``: how results were computed;
+  ``cox_fits``: the number of Cox fits the run made
 - ``methods``: the methods paragraph
 """
 
@@ -35,10 +36,10 @@ import pandas as pd
 from .results import Results
 
 __all__ = [
+    "corridor_text",
     "json_safe",
     "methods_text",
     "nadir_text",
-    "corridor_text",
     "quantile_rows",
     "result_dict",
     "summary_text",
@@ -83,7 +84,9 @@ def nadir_text(r: Results) -> str:
             f"nadir {n.estimate:.4g}{u} ({n.level:.0%} CI {n.lower:.4g} to {n.upper:.4g}, "
             f"{_method(n.method)})" + (f"; {n.note}" if n.note else "")
         )
-    return f"no nadir supported by the data ({n.note or 'the confidence set is unbounded'}); {lowest}"
+    return (
+        f"no nadir supported by the data ({n.note or 'the confidence set is unbounded'}); {lowest}"
+    )
 
 
 def _method(method: str) -> str:
@@ -147,9 +150,8 @@ def methods_text(r: Results) -> str:
         else "a Cox proportional hazards model"
         + (" (cause-specific: other causes censored)" if m["competing_codes"] else "")
     )
-    ties = (
-        f"{m['ties'].capitalize()} ties, near-tied times "
-        + ("merged as R survival::coxph does" if m["timefix"] else "not merged, as rms::cph")
+    ties = f"{m['ties'].capitalize()} ties, near-tied times " + (
+        "merged as R survival::coxph does" if m["timefix"] else "not merged, as rms::cph"
     )
     adjust = f"adjusted for {m['adjust']}" if m["adjust"] else "without adjustment"
     o = r.options
@@ -236,8 +238,18 @@ def result_dict(r: Results) -> dict:
             "lind_mehlum": s.lind_mehlum,
             "two_lines": s.two_lines,
         }
-    keys = ("hazard", "ties", "timefix", "time", "entry", "adjust", "strata", "robust",
-            "knot_centiles", "software")
+    keys = (
+        "hazard",
+        "ties",
+        "timefix",
+        "time",
+        "entry",
+        "adjust",
+        "strata",
+        "robust",
+        "knot_centiles",
+        "software",
+    )
     return json_safe(
         {
             "exposure": m["exposure"],
@@ -264,6 +276,7 @@ def result_dict(r: Results) -> dict:
             "quantiles": quantiles,
             "notes": r.notes,
             "options": asdict(r.options),
+            "cox_fits": r.n_fits,
             "methods": methods_text(r),
         }
     )

@@ -142,7 +142,11 @@ BAD = [
         ],
         r"value -1 at row 10 is not an event code",
     ),
-    ("knots", lambda p, c: ["fit", c, "--knots", "2"], r"--knots.*the number of knots must be 3 to 10"),
+    (
+        "knots",
+        lambda p, c: ["fit", c, "--knots", "2"],
+        r"--knots.*the number of knots must be 3 to 10",
+    ),
     (
         "few distinct values",
         lambda p, c: [

@@ -55,7 +55,9 @@ def test_simultaneous_critical_value_against_closed_forms(u_cohort):
     one_way = np.outer(np.linspace(-3.0, 2.0, 41), np.arange(1.0, k + 1.0))
     se = np.sqrt(np.einsum("ij,jk,ik->i", one_way, V, one_way))
     mc_error = 0.04  # 20,000 draws: the 95 % quantile of |Z| has SE about 0.013
-    assert fit.curve._simultaneous_critical(one_way, se, 0.95) == pytest.approx(1.95996, abs=mc_error)
+    assert fit.curve._simultaneous_critical(one_way, se, 0.95) == pytest.approx(
+        1.95996, abs=mc_error
+    )
     crit = fit.hr_curve(ref=0.85, band="simultaneous").attrs["critical_value"]
     assert 1.96 < crit <= np.sqrt(stats.chi2.ppf(0.95, k)) + mc_error
 

@@ -69,9 +69,7 @@ def test_payloads_are_refused_on_every_cli_route(cohort, tmp_path, capsys, route
 
 @pytest.mark.parametrize("name", ["lambda", "class", "serum Mg (mmol/L)", "mg.serum", "Mg²⁺"])
 def test_any_column_name_gives_the_same_fit(cohort, name):
-    plain = fit_dose_response(
-        cohort, "mg", "exit", "event", entry="entry", adjust="female + egfr"
-    )
+    plain = fit_dose_response(cohort, "mg", "exit", "event", entry="entry", adjust="female + egfr")
     renamed = cohort.rename(columns={"mg": name, "egfr": f"{name} 2"})
     quoted = f"female + `{name} 2`"
     fit = fit_dose_response(renamed, name, "exit", "event", entry="entry", adjust=quoted)
@@ -148,8 +146,12 @@ def test_grammar_shapes():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="abcxyz_().,'\"`+-*/:[]{}=~;!@#$%^&|<> \\lambdaimportsystemos0123456789",
-               max_size=40))
+@given(
+    st.text(
+        alphabet="abcxyz_().,'\"`+-*/:[]{}=~;!@#$%^&|<> \\lambdaimportsystemos0123456789",
+        max_size=40,
+    )
+)
 def test_random_text_is_parsed_or_refused_never_run(text):
     """Any text: a Formula of plain records or one InputError line; nothing else."""
     try:
@@ -176,7 +178,11 @@ def test_unknown_column_and_role_conflicts_are_named(cohort):
     with pytest.raises(InputError, match=r"log\(egfr\): value -?inf at row \d+"):
         fit_dose_response(
             cohort.assign(egfr=cohort.egfr.where(cohort.index != 4, 0.0)),
-            "mg", "exit", "event", entry="entry", adjust="log(egfr)",
+            "mg",
+            "exit",
+            "event",
+            entry="entry",
+            adjust="log(egfr)",
         )
     with pytest.raises(InputError, match=r"cause=0.*0 means censored"):
         fit_dose_response(cohort, "mg", "exit", "event", entry="entry", cause=0)
@@ -186,5 +192,8 @@ def test_unknown_column_and_role_conflicts_are_named(cohort):
     with pytest.raises(InputError, match=r"value 1e\+308 at row 9 is too large"):
         fit_dose_response(
             cohort.assign(exit=cohort.exit.where(cohort.index != 8, 1e308)),
-            "mg", "exit", "event", entry="entry",
+            "mg",
+            "exit",
+            "event",
+            entry="entry",
         )

@@ -16,7 +16,9 @@ from mgrisk.plot import plot_hr_curve, plot_truth_vs_estimate
 @pytest.fixture(scope="module")
 def fit():
     cohort = simulate_cohort("rotterdam", n=8000, seed=8)
-    return fit_dose_response(cohort, "mg", "exit", "event", entry="entry", adjust="female", unit="mmol/L")
+    return fit_dose_response(
+        cohort, "mg", "exit", "event", entry="entry", adjust="female", unit="mmol/L"
+    )
 
 
 def pixels(fig):

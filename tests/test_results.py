@@ -21,8 +21,21 @@ def test_an_exposure_without_unit_says_nothing_of_mmol(cohort, tmp_path, capsys)
     bmi = cohort.rename(columns={"mg": "bmi"})
     path = tmp_path / "bmi.csv"
     bmi.to_csv(path, index=False)
-    argv = ["fit", path, "--exposure", "bmi", "--time", "exit", "--entry", "entry", "--event",
-            "event", "--out", tmp_path / "o", "--quiet"]
+    argv = [
+        "fit",
+        path,
+        "--exposure",
+        "bmi",
+        "--time",
+        "exit",
+        "--entry",
+        "entry",
+        "--event",
+        "event",
+        "--out",
+        tmp_path / "o",
+        "--quiet",
+    ]
     assert main([str(a) for a in argv]) == 0
     out = tmp_path / "o"
     for name in ("summary.txt", "results.json", "report.html", "curve.csv", "quintiles.csv"):
@@ -57,9 +70,27 @@ def test_every_output_of_a_run_states_the_same_corridor_and_nadir(cohort, tmp_pa
     path = tmp_path / "c.csv"
     cohort.to_csv(path, index=False)
     out = tmp_path / rule
-    argv = ["fit", path, "--exposure", "mg", "--time", "exit", "--entry", "entry", "--event",
-            "event", "--adjust", "female + egfr", "--unit", "mmol/L", "--corridor", rule,
-            "--out", out, "--quiet"]
+    argv = [
+        "fit",
+        path,
+        "--exposure",
+        "mg",
+        "--time",
+        "exit",
+        "--entry",
+        "entry",
+        "--event",
+        "event",
+        "--adjust",
+        "female + egfr",
+        "--unit",
+        "mmol/L",
+        "--corridor",
+        rule,
+        "--out",
+        out,
+        "--quiet",
+    ]
     assert main([str(a) for a in argv]) == 0
     result = json.loads((out / "results.json").read_text())
     corridor, nadir = result["corridor"], result["nadir"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..cox import CoxResult, PreparedCox, fit_prepared, prepare_cox
+from ..cox import CoxResult, fit_prepared, prepare_cox
 from ..data import CohortData, formula_columns
 from ..design import Design
 from ..errors import InputError

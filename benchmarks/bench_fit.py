@@ -1,0 +1,99 @@
+"""End-to-end `mgrisk fit` on a large CSV against its floor: reading the CSV plus one Cox fit.
+
+The floor is what any run must do: ``pandas.read_csv`` of the file and one Cox fit of the same
+design (spline + adjustment, (entry, exit] data). The whole run (a fresh process: imports,
+reading, checks, the spline fit, the quantile, trend, two-lines and linear fits, curve, nadir,
+corridor, shape, figure, HTML, JSON, CSV) is timed in a subprocess, with its peak resident memory.
+
+    python benchmarks/bench_fit.py --n 1000000 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mgrisk import fit_cox, rcs_basis, rcs_knots, simulate_cohort
+
+ADJUST = ["female", "egfr", "diuretics", "education_low"]
+
+
+def _median_seconds(run, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="mgrisk-bench-fit-"))
+    path = folder / "cohort.csv"
+    simulate_cohort("rotterdam", n=args.n, seed=1).to_csv(path, index=False)
+    print(f"{args.n:,} rows, {path.stat().st_size / 1e6:.0f} MB CSV")
+
+    read = _median_seconds(lambda: pd.read_csv(path), args.repeat)
+    df = pd.read_csv(path)
+    X = np.column_stack([rcs_basis(df.mg, rcs_knots(df.mg, 4)), df[ADJUST].to_numpy(float)])
+    event = (df.event == 1).to_numpy(float)
+    fit_cox(X, df.exit, event, entry=df.entry)  # compiled and warm
+    one_fit = _median_seconds(lambda: fit_cox(X, df.exit, event, entry=df.entry), args.repeat)
+    floor = read + one_fit
+
+    command = [
+        sys.executable,
+        "-m",
+        "mgrisk.cli",
+        "fit",
+        str(path),
+        "--exposure",
+        "mg",
+        "--time",
+        "exit",
+        "--entry",
+        "entry",
+        "--event",
+        "event",
+        "--adjust",
+        " + ".join(ADJUST),
+        "--unit",
+        "mmol/L",
+        "--quiet",
+    ]
+    runs, peak = [], 0
+    for i in range(args.repeat):
+        out = folder / f"out{i}"
+        start = time.perf_counter()
+        subprocess.run([*command, "--out", str(out)], check=True, capture_output=True)
+        runs.append(time.perf_counter() - start)
+        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    whole = statistics.median(runs)
+    fits = json.loads((folder / "out0" / "results.json").read_text())["cox_fits"]
+    print(f"read_csv (pandas)          {read:7.2f} s")
+    print(f"one Cox fit, same design   {one_fit:7.2f} s")
+    print(f"floor (read + one fit)     {floor:7.2f} s")
+    print(
+        f"mgrisk fit, whole run      {whole:7.2f} s  (runs: {', '.join(f'{t:.2f}' for t in runs)})"
+    )
+    print(f"ratio whole / floor        {whole / floor:7.2f}x")
+    print(f"Cox fits in the run        {fits}")
+    print(f"peak resident memory       {peak / 1024:7.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
