@@ -110,12 +110,13 @@ def _write_outputs(results, out: Path, formats: list[str]) -> None:
         results.quantiles.table.to_csv(out / "quintiles.csv")
     fig, ax = plt.subplots(figsize=(9.5, 4.6), layout="constrained")
     plot_hr_curve(results, ax)
-    for fmt in ["png", *[f for f in formats if f != "png"]]:
-        fig.savefig(out / f"corridor.{fmt}", dpi=200)
-    buffer = BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
+    png = BytesIO()
+    fig.savefig(png, format="png", dpi=160)  # drawn once: the file and the report's image
+    (out / "corridor.png").write_bytes(png.getvalue())
+    for fmt in [f for f in formats if f != "png"]:
+        fig.savefig(out / f"corridor.{fmt}", dpi=160)
     plt.close(fig)
-    write_report(results, out / "report.html", buffer.getvalue())
+    write_report(results, out / "report.html", png.getvalue())
 
 
 def _fit_from_model(data, model):

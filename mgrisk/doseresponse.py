@@ -373,29 +373,29 @@ class DoseResponse:
         rows["TOTAL"] = self._wald(list(range(len(self.coef))))
         return pd.DataFrame([asdict(t) for t in rows.values()], index=list(rows))
 
-    @cached_property
-    def _adjustment(self) -> pd.DataFrame:
-        """The design's adjustment columns (all but the spline's)."""
-        keep = [c for c in range(self.design.matrix.shape[1]) if c not in self.spline_cols]
-        return self.design.matrix.iloc[:, keep]
-
-    def fit_exposure(self, columns: np.ndarray, names: list[str], start=None) -> CoxResult:
+    def fit_exposure(self, columns: np.ndarray, names: list[str]) -> CoxResult:
         """Refit on the same rows with other exposure columns (e.g. categories) + the adjustment.
 
-        ``start``: starting values of the exposure columns (the adjustment starts from the
-        spline model's coefficients)."""
-        adj = self._adjustment
-        X = np.column_stack([columns, adj.to_numpy()]) if adj.shape[1] else columns
-        X = X if self.rows is None else X[self.rows]
-        prepared = self.prepared.with_X(X, names + list(adj.columns))
+        Newton starts from the spline model: the adjustment at its coefficients, the new
+        columns at the least-squares projection of the fitted spline log-HR on them (the same
+        maximum, reached in fewer likelihood passes)."""
         adj_cols = [c for c in range(len(self.coef)) if c not in self.spline_cols]
-        init = np.concatenate(
-            [np.zeros(len(names)) if start is None else start, self.cox.beta[adj_cols]]
-        )
+        X = columns if self.rows is None else columns[self.rows]
+        prepared = self.prepared.with_columns(X, names, keep=adj_cols)
+        with_one = np.column_stack([columns, np.ones(len(columns))])
+        start = np.linalg.lstsq(with_one, self._fitted_log_hr, rcond=None)[0][:-1]
         self.n_fits += 1
         return fit_prepared(
-            prepared, ties=self.settings.ties, robust=self.settings.robust, init=init
+            prepared,
+            ties=self.settings.ties,
+            robust=self.settings.robust,
+            init=np.concatenate([start, self.cox.beta[adj_cols]]),
         )
+
+    @cached_property
+    def _fitted_log_hr(self) -> np.ndarray:
+        """The spline's log-HR at each analysed row (up to a constant)."""
+        return rcs_basis(self.x, self.knots) @ self.curve.coef
 
     @cached_property
     def linear_fit(self) -> CoxResult:

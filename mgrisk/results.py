@@ -39,7 +39,8 @@ class Options:
     `SplineCurve.nadir`); the corridor uses ``corridor_rule`` ("delta": HR vs the nadir at
     most 1 + ``corridor_delta``; "ci") at ``corridor_level``; ``n_boot`` > 0 gives the corridor
     ends bootstrap CIs (and the nadir, with ``nadir_method="bootstrap"``); ``quantiles``
-    categories; ``alpha`` the level of the shape tests.
+    categories; ``alpha`` the level of the shape tests; ``lr_test`` adds the likelihood-ratio
+    test of nonlinearity (the Wald test of the nonlinear terms is always in ``anova``).
     """
 
     ref: str | float | None = None
@@ -55,6 +56,7 @@ class Options:
     progress: bool = field(default=False, compare=False)
     quantiles: int = 5
     alpha: float = 0.05
+    lr_test: bool = False  # the likelihood-ratio test of nonlinearity (fits the linear model)
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ def compute_results(fit: DoseResponse, options: Options) -> Results:
     if quantiles is not None:
         points = _quantile_points(quantiles.table, fit.x, fit, figure_ref)
     shape = _section(notes, "shape", lambda: fit.shape(o.alpha))
-    lr = _section(notes, "lr_nonlinear", fit.lr_test)
+    lr = _section(notes, "lr_nonlinear", fit.lr_test) if o.lr_test else None
     return Results(
         options=o,
         model=describe(fit),

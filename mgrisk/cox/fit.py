@@ -130,7 +130,8 @@ def fit_prepared(
     model = CoxLikelihood(data, ties == "efron")
     p = data.X.shape[1]
     _warmup.wait()  # for the kernels a child process may be compiling (`_warmup.start`)
-    null = model.evaluate(np.zeros(p))
+    # the null model's figures come free with a start at zero; else when first asked for
+    null = model.evaluate(np.zeros(p)) if init is None else None
     beta0 = np.zeros(p) if init is None else np.asarray(init, dtype=float).ravel()
     if beta0.size != p:
         raise InputError(f"init: {beta0.size} values for {p} coefficients")

@@ -69,6 +69,25 @@ class PreparedCox:
         Xc, names, center, scale = _prepare_X(X, self.order, names)
         return replace(self, X=Xc, names=names, center=center, scale=scale)
 
+    def with_columns(self, X, names: list[str], keep: list[int]) -> PreparedCox:
+        """New covariates (caller's row order) followed by the stored columns ``keep``: a refit
+        that changes only some columns (e.g. the exposure's coding) gathers only those."""
+        X, names = _as_2d(X, names)
+        if X.shape[0] != self.n:
+            raise InputError(f"X: has {X.shape[0]} rows, expected {self.n}")
+        Xs, center, scale, _ = _standardized(X, self.order, names)
+        kept = self.X[:, keep]
+        Xc = np.asfortranarray(np.concatenate([Xs, kept], axis=1))
+        names = names + [self.names[j] for j in keep]
+        _check_estimable((Xc.T @ Xc) / self.n, names)
+        return replace(
+            self,
+            X=Xc,
+            names=names,
+            center=np.concatenate([center, self.center[keep]]),
+            scale=np.concatenate([scale, self.scale[keep]]),
+        )
+
     def raw_X(self) -> np.ndarray:
         """The covariates as given, in stored order (undo centring and scaling)."""
         return self.X * self.scale + self.center
@@ -146,8 +165,9 @@ def _as_2d(X, names: list[str] | None) -> tuple[np.ndarray, list[str]]:
     return X, names
 
 
-def _prepare_X(X: np.ndarray, order: np.ndarray, names: list[str]):
-    """Rows in ``order``, centred and scaled (as R's agfit4 scales); check it is estimable."""
+def _standardized(X: np.ndarray, order: np.ndarray, names: list[str]):
+    """Rows in ``order``, centred and scaled (as R's agfit4 scales); constant columns refused.
+    Returns the columns, their centres and scales."""
     if X.shape[1] == 0:
         raise InputError("X has no columns")
     Xs = _kernels.gather_rows(X, order)
@@ -156,15 +176,27 @@ def _prepare_X(X: np.ndarray, order: np.ndarray, names: list[str]):
     if constant.any():
         bad = [names[j] for j in np.flatnonzero(constant)]
         raise InputError(f"X: column(s) {bad} are constant; a Cox model cannot estimate them")
-    if X.shape[1] > 1:
+    return Xs, center, scale, gram
+
+
+def _check_estimable(gram: np.ndarray, names: list[str]) -> None:
+    """Refuse collinear columns (a linear combination that is constant)."""
+    p = gram.shape[0]
+    if p > 1:
         corr = gram / np.sqrt(np.outer(np.diag(gram), np.diag(gram)))
         values, vectors = np.linalg.eigh(corr)
-        for k in np.flatnonzero(values <= 1e-10 * X.shape[1]):
+        for k in np.flatnonzero(values <= 1e-10 * p):
             involved = [names[j] for j in np.flatnonzero(np.abs(vectors[:, k]) > 1e-6)]
             raise InputError(
                 f"X: columns {involved} are collinear (a linear combination of them is "
                 "constant); drop one of them or recode the design"
             )
+
+
+def _prepare_X(X: np.ndarray, order: np.ndarray, names: list[str]):
+    """Rows in ``order``, centred and scaled; check it is estimable."""
+    Xs, center, scale, gram = _standardized(X, order, names)
+    _check_estimable(gram, names)
     return Xs, names, center, scale
 
 

@@ -50,8 +50,8 @@ class CoxResult:
     model: CoxLikelihood
     beta_scaled: np.ndarray
     cov_scaled: np.ndarray
-    score_null: float
-    loglik: np.ndarray
+    final_loglik: float
+    null: tuple | None  # (loglik, score, information) at zero, evaluated when first needed
     n_iter: int
     converged: bool
     robust: bool
@@ -61,23 +61,39 @@ class CoxResult:
     def from_fit(
         cls, data, model, state: NewtonState, cov_scaled, null, *, robust: bool
     ) -> CoxResult:
-        null_ll, u0, i0 = null
-        try:
-            score_null = float(u0 @ np.linalg.solve(i0, u0))
-        except np.linalg.LinAlgError:
-            score_null = np.nan
         return cls(
             data=data,
             model=model,
             beta_scaled=state.beta,
             cov_scaled=cov_scaled,
-            score_null=score_null,
-            loglik=np.array([null_ll, state.loglik]),
+            final_loglik=state.loglik,
+            null=null,
             n_iter=state.n_iter,
             converged=state.converged,
             robust=robust,
             history=tuple(state.history),
         )
+
+    @cached_property
+    def _at_zero(self) -> tuple:
+        """Log-likelihood, score and information at zero (a likelihood pass when not kept)."""
+        if self.null is not None:
+            return self.null
+        return self.model.evaluate(np.zeros(self.beta_scaled.size))
+
+    @cached_property
+    def loglik(self) -> np.ndarray:
+        """Log partial likelihood at zero and at the estimate (R's ``fit$loglik``)."""
+        return np.array([self._at_zero[0], self.final_loglik])
+
+    @cached_property
+    def score_null(self) -> float:
+        """The score test statistic at zero."""
+        _, u0, i0 = self._at_zero
+        try:
+            return float(u0 @ np.linalg.solve(i0, u0))
+        except np.linalg.LinAlgError:
+            return np.nan
 
     # --- coefficients and variances -------------------------------------------------------
     @property
