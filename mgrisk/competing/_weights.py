@@ -53,12 +53,10 @@ def weight_steps(a, b, s, delay: bool, events_first: bool = True):
     d_ranks, H = _entry_distribution(a, b, n_ranks)
     cut = np.union1d(d_ranks, c_ranks)
     h = H[np.searchsorted(d_ranks, cut, "right") - 1]
-    k = np.searchsorted(c_ranks, cut, "right") - 1
-    g = np.where(k >= 0, G[np.maximum(k, 0)], 1.0)
+    g = np.concatenate([[1.0], G])[np.searchsorted(c_ranks, cut, "right")]
     return cut, h * g
 
 
 def weight_before(cut, prob, ranks):
     """W(r-) at each rank r: W after the last cut point before r (1 before the first)."""
-    k = np.searchsorted(cut, ranks, "left") - 1
-    return np.where(k >= 0, prob[np.maximum(k, 0)], 1.0)
+    return np.concatenate([[1.0], prob])[np.searchsorted(cut, ranks, "left")]
