@@ -105,6 +105,7 @@ def prepare_persons(
     order = base.order
     b, a, s = b_rank[order], a_rank[order], event[order]
     n = order.size
+    exit_pos, entry_pos = base.exit_pos.copy(), base.entry_pos
     tail_pos = np.full(n, -1, dtype=np.int64)
     tail_scale = np.zeros(n)
     w_time = np.ones(base.event_times.size)
@@ -122,12 +123,20 @@ def prepare_persons(
         cut, prob = weight_steps(a[rows], b[rows], s[rows], delay, events_first)
         w_time[m0:m1] = weight_before(cut, prob, event_rank[m0:m1])
         competing = r0 + np.flatnonzero((s[rows] != 0) & (s[rows] != cause))
-        first = m0 + np.searchsorted(event_rank[m0:m1], b[competing], "right")
-        has_tail = first < m1
-        competing, first = competing[has_tail], first[has_tail]
+        # As R, a competing event keeps weight 1 to the end of W's step holding it (the next
+        # cut point, or the stratum's last exit): the own row runs to there, the tail after it
+        # (so a zero W(T-) never meets 0/0).
+        ends = np.append(cut, b[rows].max())
+        row_end = ends[np.searchsorted(ends, b[competing], "left")]
+        last = m0 - 1 + np.searchsorted(event_rank[m0:m1], row_end, "right")
+        at_risk = (last >= m0) & (last > entry_pos[competing])
+        exit_pos[competing] = np.where(at_risk, last, -1)
+        has_tail = last + 1 < m1
+        competing, first = competing[has_tail], last[has_tail] + 1
         tail_pos[competing] = first
         tail_scale[competing] = 1.0 / weight_before(cut, prob, b[competing])
     fields = {f: getattr(base, f) for f in base.__dataclass_fields__}
+    fields["exit_pos"] = exit_pos
     return PreparedFineGray(
         **fields, tail_pos=tail_pos, tail_scale=tail_scale, w_time=w_time, delayed_entry=delay
     )
