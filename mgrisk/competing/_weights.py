@@ -16,7 +16,8 @@ __all__ = ["weight_before", "weight_steps"]
 
 
 def _censoring_survival(a, b, s, n_ranks, events_first=True):
-    """Kaplan-Meier of censoring on ranks: the ranks with a censoring and G just after each.
+    """Kaplan-Meier of censoring on ranks: censorings per rank and G just after each rank with
+    one (in rank order).
 
     ``events_first``: events at a tied time leave the risk set before the censorings (R
     finegray); otherwise they are at risk of censoring too (cmprsk::crr's survfit)."""
@@ -26,19 +27,19 @@ def _censoring_survival(a, b, s, n_ranks, events_first=True):
     censored = np.bincount(b[s == 0], minlength=n_ranks)
     ranks = np.flatnonzero(censored)
     at_risk = (entered - left - events)[ranks]
-    return ranks, np.cumprod(1.0 - censored[ranks] / at_risk)
+    return censored, np.cumprod(1.0 - censored[ranks] / at_risk)
 
 
 def _entry_distribution(a, b, n_ranks):
-    """Entry ranks and H just after each: the product over later entries of (1 - d/r), with
-    r = #{a <= e < b} (R's reversed-time Kaplan-Meier of entry times)."""
+    """Entries per rank and H just after each rank with one: the product over later entries of
+    (1 - d/r), with r = #{a <= e < b} (R's reversed-time Kaplan-Meier of entry times)."""
     entries = np.bincount(a, minlength=n_ranks)
     ranks = np.flatnonzero(entries)
     upto_a = np.cumsum(entries)  # #{a <= e}
     upto_b = np.cumsum(np.bincount(b, minlength=n_ranks))  # #{b <= e}
     factor = 1.0 - entries[ranks] / (upto_a - upto_b)[ranks]
     later = np.concatenate([np.cumprod(factor[::-1])[::-1][1:], [1.0]])
-    return ranks, later
+    return entries, later
 
 
 def weight_steps(a, b, s, delay: bool, events_first: bool = True):
@@ -47,13 +48,16 @@ def weight_steps(a, b, s, delay: bool, events_first: bool = True):
     ``a``, ``b``: entry and exit ranks (``a`` -1 without entry), ``s``: event codes (0
     censored)."""
     n_ranks = int(b.max()) + 1
-    c_ranks, G = _censoring_survival(a, b, s, n_ranks, events_first)
+    censored, G = _censoring_survival(a, b, s, n_ranks, events_first)
     if not delay:
-        return c_ranks, G
-    d_ranks, H = _entry_distribution(a, b, n_ranks)
-    cut = np.union1d(d_ranks, c_ranks)
-    h = H[np.searchsorted(d_ranks, cut, "right") - 1]
-    g = np.concatenate([[1.0], G])[np.searchsorted(c_ranks, cut, "right")]
+        return np.flatnonzero(censored), G
+    entries, H = _entry_distribution(a, b, n_ranks)
+    is_c, is_d = censored > 0, entries > 0
+    cut = np.flatnonzero(is_c | is_d)
+    # H after the last entry at or before each cut (there is one: censorings follow entries),
+    # G after the last censoring at or before it (1 before the first)
+    h = H[np.cumsum(is_d)[cut] - 1]
+    g = np.concatenate([[1.0], G])[np.cumsum(is_c)[cut]]
     return cut, h * g
 
 
