@@ -46,8 +46,9 @@ def _check(fit, ref):
 
 @pytest.fixture(scope="module")
 def sim():
-    return pd.DataFrame({k: REF["sim"][k] for k in ("x1", "x2", "grp", "entry", "fu", "exit",
-                                                    "status", "wt")})
+    return pd.DataFrame(
+        {k: REF["sim"][k] for k in ("x1", "x2", "grp", "entry", "fu", "exit", "status", "wt")}
+    )
 
 
 CASES = {
@@ -64,8 +65,9 @@ def test_matches_r_finegray_coxph(sim, case, ties):
     spec = CASES[case]
     ref = next(c for c in REF[case] if c["ties"] == ties)
     kwargs = {k: sim[v] for k, v in spec.items() if k != "time"}
-    fit = fit_fine_gray(sim[["x1", "x2"]], sim[spec["time"]], sim.status, ties=ties, tol=1e-12,
-                        **kwargs)
+    fit = fit_fine_gray(
+        sim[["x1", "x2"]], sim[spec["time"]], sim.status, ties=ties, tol=1e-12, **kwargs
+    )
     assert isinstance(fit.data, PreparedFineGray) and fit.n == len(sim)
     _check(fit, ref)
     # the expanded rows behind R's fit: as many, with the same total weight
@@ -89,8 +91,14 @@ def test_flchain_age_scale_strata_matches_r(flchain):
     ref = REF["flchain_age_strata"]
     assert len(flchain) == ref["n"]
     np.testing.assert_array_equal(EXTRA["knots"], ref["knots"])
-    fit = fit_fine_gray(flchain[["c1", "c2", "c3"]], flchain.exit, flchain.status,
-                        entry=flchain.age, strata=flchain.sex, tol=1e-12)
+    fit = fit_fine_gray(
+        flchain[["c1", "c2", "c3"]],
+        flchain.exit,
+        flchain.status,
+        entry=flchain.age,
+        strata=flchain.sex,
+        tol=1e-12,
+    )
     _check(fit, ref["fit"])
 
 
@@ -106,8 +114,13 @@ def test_flchain_right_censored_matches_r(flchain, case):
 
 def test_flchain_age_scale_matches_r(flchain):
     ref = EXTRA["age_scale"]
-    fit = fit_fine_gray(flchain[["c1", "c2", "c3", "sex"]], flchain.exit, flchain.status,
-                        entry=flchain.age, tol=1e-12)
+    fit = fit_fine_gray(
+        flchain[["c1", "c2", "c3", "sex"]],
+        flchain.exit,
+        flchain.status,
+        entry=flchain.age,
+        tol=1e-12,
+    )
     assert _rel(fit.coef, ref["coef"]) < TOL
     assert _rel(fit.se, ref["robust_se"]) < TOL
 
@@ -136,8 +149,9 @@ def cohorts(draw):
         fu = np.maximum(np.round(fu / grid) * grid, grid)
         entry = None if entry is None else np.round(entry / grid) * grid
     time = fu if entry is None else entry + fu
-    event = rng.choice([0, 1, 2], n, p=draw(st.sampled_from([[0.3, 0.3, 0.4], [0.1, 0.4, 0.5],
-                                                             [0.5, 0.2, 0.3]])))
+    event = rng.choice(
+        [0, 1, 2], n, p=draw(st.sampled_from([[0.3, 0.3, 0.4], [0.1, 0.4, 0.5], [0.5, 0.2, 0.3]]))
+    )
     event[rng.integers(n)] = 1
     strata = rng.integers(0, draw(st.integers(1, 3)), n)
     weights = rng.uniform(0.2, 3.0, n) if draw(st.booleans()) else None
@@ -166,8 +180,9 @@ def test_same_likelihood_as_expanded_rows(cohort):
     b = me.evaluate(beta * se_)
     assert abs(a[0] - b[0]) <= 1e-10 * (1 + abs(b[0]))
     np.testing.assert_allclose(a[1] * sp, b[1] * se_, rtol=1e-8, atol=1e-10)
-    np.testing.assert_allclose(a[2] * np.outer(sp, sp), b[2] * np.outer(se_, se_), rtol=1e-8,
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        a[2] * np.outer(sp, sp), b[2] * np.outer(se_, se_), rtol=1e-8, atol=1e-10
+    )
     # score residuals: a person's equals the fgwt-weighted sum over their expanded rows
     Lp = persons.to_caller(mp.score_residuals(beta * sp)[0]) * sp
     Le = me.score_residuals(beta * se_)[0] * se_
@@ -185,3 +200,72 @@ def test_same_likelihood_as_expanded_rows(cohort):
     np.testing.assert_allclose(fit.coef, ref.coef, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(fit.robust_cov, ref.robust_cov, rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(fit.cov, ref.cov, rtol=1e-8, atol=1e-12)
+
+
+# --- refits and threads ----------------------------------------------------------------------
+def test_refit_with_new_weights_is_the_expanded_fit_with_them(sim):
+    """Bootstrap refits reuse the prepared persons (``with_weights``): the same as the
+    expanded rows fitted with the new case weights (R's weights do not use them)."""
+    prepared, rows = prepare_fine_gray(
+        sim[["x1", "x2"]], sim.exit, sim.status, entry=sim.entry, strata=sim.grp
+    )
+    assert rows.n == len(sim) and (rows.row == np.arange(len(sim))).all()
+    counts = np.random.default_rng(3).poisson(1.0, len(sim)).astype(float)
+    refit = fit_prepared(prepared.with_weights(counts), robust=True, tol=1e-12)
+    assert isinstance(refit.data, PreparedFineGray)
+    ref = fit_fine_gray(
+        sim[["x1", "x2"]],
+        sim.exit,
+        sim.status,
+        entry=sim.entry,
+        strata=sim.grp,
+        weights=counts,
+        expand=True,
+        tol=1e-12,
+    )
+    assert _rel(refit.coef, ref.coef) < TOL
+    assert _rel(refit.se, ref.se) < TOL
+    X2 = np.column_stack([sim.x1, sim.x1**2, sim.x2])
+    wider = fit_prepared(prepared.with_X(X2), robust=True, tol=1e-12)
+    ref = fit_fine_gray(
+        X2, sim.exit, sim.status, entry=sim.entry, strata=sim.grp, expand=True, tol=1e-12
+    )
+    assert _rel(wider.coef, ref.coef) < TOL
+
+
+def test_same_fit_whatever_the_threads():
+    """Row work is split into fixed chunks added in a fixed order: 1 or 2 numba threads (and
+    the one-thread path for small data) give the same numbers, bit for bit."""
+    from mgrisk.competing import _fg_kernels
+
+    code = (
+        "import numpy as np, sys; from mgrisk.competing import fit_fine_gray; "
+        "rng = np.random.default_rng(5); n = int(sys.argv[1]); "
+        "X = rng.normal(size=(n, 3)); entry = rng.uniform(50, 70, n); "
+        "exit_ = entry + np.round(rng.exponential(10 * np.exp(-0.3 * X[:, 0])), 1) + 0.1; "
+        "event = rng.choice([0, 1, 2], n, p=[0.4, 0.3, 0.3]); "
+        "f = fit_fine_gray(X, exit_, event, entry=entry, strata=rng.integers(0, 2, n)); "
+        "v = [f.coef, f.se, f.model_se, f.robust_cov.to_numpy().ravel(), [f.loglik[1]]]; "
+        "print(repr(np.concatenate(v).tolist()))"
+    )
+    for n in (_fg_kernels.PARALLEL_ROWS - 1, 3 * _fg_kernels.PARALLEL_ROWS):
+        outs = [
+            subprocess.run(
+                [sys.executable, "-c", code, str(n)],
+                env={**os.environ, "NUMBA_NUM_THREADS": threads},
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            for threads in ("1", "2")
+        ]
+        assert outs[0] == outs[1] and outs[0].startswith("[")
+
+
+def test_input_errors():
+    with pytest.raises(InputError, match="censoring_ties='km'"):
+        fit_fine_gray([0.1, 0.2, 0.3], [1.0, 2.0, 3.0], [1, 2, 0], censoring_ties="km")
+    with pytest.raises(InputError, match="no events with code 3"):
+        fit_fine_gray([0.1, 0.2, 0.3], [1.0, 2.0, 3.0], [1, 2, 0], cause=3)
+    with pytest.raises(InputError, match="exit at or before entry"):
+        fit_fine_gray([0.1, 0.2, 0.3], [1.0, 2.0, 3.0], [1, 2, 0], entry=[0.5, 2.0, 1.0])

@@ -197,8 +197,9 @@ def _block_sums(v, w_time, block_end):
 
 
 @njit(cache=True, fastmath=FAST_SUMS)
-def _information_chunk(X, wr, event, exit_pos, entry_pos, tail_pos, tail_scale, C, KT, c2, start,
-                       out):
+def _information_chunk(
+    X, wr, event, exit_pos, entry_pos, tail_pos, tail_scale, C, KT, c2, start, out
+):
     """out = sum over rows start.. (as many as wr has) of q_i x_i x_i^T (lower triangle)."""
     m = wr.size
     q = np.zeros(m)
@@ -267,9 +268,7 @@ def fg_pass(X, w, offset, beta, index, event, efron):
     ``index`` is (exit_pos, entry_pos, tail_pos, tail_scale, w_time, death_ptr, death_rows,
     block_end), as the module docstring describes."""
     exit_pos, entry_pos, tail_pos, tail_scale, w_time, _, _, block_end = index
-    _, _, wr, (loglik, U, AA, c2, haz, _, _, _, _) = _terms(
-        X, w, offset, beta, index, efron, False
-    )
+    _, _, wr, (loglik, U, AA, c2, haz, _, _, _, _) = _terms(X, w, offset, beta, index, efron, False)
     C, KT = _block_sums(haz, w_time, block_end)
     lower = _information_rows(X, wr, event, exit_pos, entry_pos, tail_pos, tail_scale, C, KT, c2)
     lower = lower - AA

@@ -16,7 +16,7 @@ import numpy as np
 from ..cox import PreparedCox, prepare_cox
 from ..cox.fit import likelihood
 from . import _fg_kernels
-from ._weights import weight_steps, weight_before
+from ._weights import weight_before, weight_steps
 
 __all__ = ["FineGrayLikelihood", "PreparedFineGray", "prepare_persons"]
 
