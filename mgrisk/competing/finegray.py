@@ -1,18 +1,23 @@
-"""Fine-Gray subdistribution hazards: censoring weights expanded into weighted (start, stop] rows.
+"""Fine-Gray subdistribution hazards with the results of R's ``finegray`` + weighted ``coxph``.
 
 The model of Fine & Gray (JASA 1999) keeps people who died of a competing cause in the risk set
 of the cause of interest, down-weighted by the probability of still being under observation.
-As R's ``survival::finegray`` (Therneau, Crowson & Atkinson, vignette "Multi-state models and
-competing risks"), that is done by expanding the data: a person with a competing event at T
-keeps a row to the end of T's censoring interval with weight 1, then one row per later interval
-that holds an event of interest, weighted W(t) / W(T), and the weighted Cox engine does the rest.
+R's ``survival::finegray`` (Therneau, Crowson & Atkinson, vignette "Multi-state models and
+competing risks") does that by expanding the data: a person with a competing event at T keeps a
+row to the end of T's censoring interval with weight 1, then one row per later interval that
+holds an event of interest, weighted W(t) / W(T), and a weighted Cox fit does the rest.
 
 W is the censoring survivor function G (Kaplan-Meier of censoring, events before censorings at
 tied times). With delayed entry (age as the time scale) W = G * H, with H the distribution of
 entry times estimated in reversed time: the weights of Geskus (Biometrics 2011,
-doi 10.1111/j.1541-0420.2010.01420.x) for left truncation and right censoring. With these
-weights the product-limit estimate from the expanded data equals the Aalen-Johansen cumulative
-incidence (Geskus's theorem; checked in the tests). The expansion reproduces R's row for row.
+doi 10.1111/j.1541-0420.2010.01420.x) for left truncation and right censoring (`_weights`).
+
+`fit_fine_gray` does not build those rows: the weight factors into a function of t over a
+function of T, so every risk-set sum is the ordinary Cox one plus a cumulative sum in time order
+(the forward-backward scan of Kawaguchi et al., R Journal 2021), O(n p^2) per Newton step
+(`_fg_kernels`, `_fg_model`). It gives the expanded likelihood exactly: coefficients, model and
+robust variances as R's to 1e-8 (tests/reference/finegray.R). `finegray_rows` still builds R's
+rows, row for row (``expand=True`` fits them: the reference implementation, O(n^2) rows).
 
 The robust (sandwich) variance clustered by person is the default, as R's
 ``coxph(weights = fgwt, cluster = id)``; it treats the weights as known (cmprsk::crr adds a term
@@ -43,7 +48,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class FineGrayRows:
-    """The expanded data (one entry per new row), in R ``finegray``'s order."""
+    """Rows of Fine-Gray data: R ``finegray``'s expanded rows in its order (`finegray_rows`),
+    or one row per person (`prepare_fine_gray` without ``expand``)."""
 
     row: np.ndarray  # caller's row (person) of each new row
     start: np.ndarray  # fgstart
