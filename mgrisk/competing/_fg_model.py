@@ -9,7 +9,7 @@ in `_fg_kernels` then reproduce the likelihood of the expanded data without buil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -135,8 +135,7 @@ def prepare_persons(
         competing, first = competing[has_tail], last[has_tail] + 1
         tail_pos[competing] = first
         tail_scale[competing] = 1.0 / weight_before(cut, prob, b[competing])
-    fields = {f: getattr(base, f) for f in base.__dataclass_fields__}
-    fields["exit_pos"] = exit_pos
+    cox = {f.name: getattr(base, f.name) for f in fields(base)} | {"exit_pos": exit_pos}
     return PreparedFineGray(
-        **fields, tail_pos=tail_pos, tail_scale=tail_scale, w_time=w_time, delayed_entry=delay
+        **cox, tail_pos=tail_pos, tail_scale=tail_scale, w_time=w_time, delayed_entry=delay
     )
