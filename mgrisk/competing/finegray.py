@@ -1,18 +1,23 @@
-"""Fine-Gray subdistribution hazards: censoring weights expanded into weighted (start, stop] rows.
+"""Fine-Gray subdistribution hazards with the results of R's ``finegray`` + weighted ``coxph``.
 
 The model of Fine & Gray (JASA 1999) keeps people who died of a competing cause in the risk set
 of the cause of interest, down-weighted by the probability of still being under observation.
-As R's ``survival::finegray`` (Therneau, Crowson & Atkinson, vignette "Multi-state models and
-competing risks"), that is done by expanding the data: a person with a competing event at T
-keeps a row to the end of T's censoring interval with weight 1, then one row per later interval
-that holds an event of interest, weighted W(t) / W(T), and the weighted Cox engine does the rest.
+R's ``survival::finegray`` (Therneau, Crowson & Atkinson, vignette "Multi-state models and
+competing risks") does that by expanding the data: a person with a competing event at T keeps a
+row to the end of T's censoring interval with weight 1, then one row per later interval that
+holds an event of interest, weighted W(t) / W(T), and a weighted Cox fit does the rest.
 
 W is the censoring survivor function G (Kaplan-Meier of censoring, events before censorings at
 tied times). With delayed entry (age as the time scale) W = G * H, with H the distribution of
 entry times estimated in reversed time: the weights of Geskus (Biometrics 2011,
-doi 10.1111/j.1541-0420.2010.01420.x) for left truncation and right censoring. With these
-weights the product-limit estimate from the expanded data equals the Aalen-Johansen cumulative
-incidence (Geskus's theorem; checked in the tests). The expansion reproduces R's row for row.
+doi 10.1111/j.1541-0420.2010.01420.x) for left truncation and right censoring (`_weights`).
+
+`fit_fine_gray` does not build those rows: the weight factors into a function of t over a
+function of T, so every risk-set sum is the ordinary Cox one plus a cumulative sum in time order
+(the forward-backward scan of Kawaguchi et al., R Journal 2021), O(n p^2) per Newton step
+(`_fg_kernels`, `_fg_model`). It gives the expanded likelihood exactly: coefficients, model and
+robust variances as R's to 1e-8 (tests/reference/finegray.R). `finegray_rows` still builds R's
+rows, row for row (``expand=True`` fits them: the reference implementation, O(n^2) rows).
 
 The robust (sandwich) variance clustered by person is the default, as R's
 ``coxph(weights = fgwt, cluster = id)``; it treats the weights as known (cmprsk::crr adds a term
@@ -29,13 +34,22 @@ import pandas as pd
 from ..cox import CoxResult, PreparedCox, fit_prepared, prepare_cox
 from ..errors import InputError
 from ._common import check_arrays, time_ranks
+from ._fg_model import PreparedFineGray, prepare_persons
+from ._weights import weight_steps
 
-__all__ = ["FineGrayRows", "finegray_rows", "fit_fine_gray", "prepare_fine_gray"]
+__all__ = [
+    "FineGrayRows",
+    "PreparedFineGray",
+    "finegray_rows",
+    "fit_fine_gray",
+    "prepare_fine_gray",
+]
 
 
 @dataclass(frozen=True)
 class FineGrayRows:
-    """The expanded data (one entry per new row), in R ``finegray``'s order."""
+    """Rows of Fine-Gray data: R ``finegray``'s expanded rows in its order (`finegray_rows`),
+    or one row per person (`prepare_fine_gray` without ``expand``)."""
 
     row: np.ndarray  # caller's row (person) of each new row
     start: np.ndarray  # fgstart
@@ -60,45 +74,9 @@ class FineGrayRows:
         )
 
 
-def _censoring_survival(a, b, s, n_ranks, events_first=True):
-    """Kaplan-Meier of censoring on ranks: the ranks with a censoring and G just after each.
-
-    ``events_first``: events at a tied time leave the risk set before the censorings (R
-    finegray); otherwise they are at risk of censoring too (cmprsk::crr's survfit)."""
-    entered = np.cumsum(np.bincount(a + 1, minlength=n_ranks + 1))[:n_ranks]  # #{a < r}
-    left = np.concatenate([[0], np.cumsum(np.bincount(b, minlength=n_ranks))[:-1]])  # #{b < r}
-    events = np.bincount(b[s != 0], minlength=n_ranks) if events_first else 0
-    censored = np.bincount(b[s == 0], minlength=n_ranks)
-    ranks = np.flatnonzero(censored)
-    at_risk = (entered - left - events)[ranks]
-    return ranks, np.cumprod(1.0 - censored[ranks] / at_risk)
-
-
-def _entry_distribution(a, b, n_ranks):
-    """Entry ranks and H just after each: the product over later entries of (1 - d/r), with
-    r = #{a <= e < b} (R's reversed-time Kaplan-Meier of entry times)."""
-    entries = np.bincount(a, minlength=n_ranks)
-    ranks = np.flatnonzero(entries)
-    upto_a = np.cumsum(entries)  # #{a <= e}
-    upto_b = np.cumsum(np.bincount(b, minlength=n_ranks))  # #{b <= e}
-    factor = 1.0 - entries[ranks] / (upto_a - upto_b)[ranks]
-    later = np.concatenate([np.cumprod(factor[::-1])[::-1][1:], [1.0]])
-    return ranks, later
-
-
 def _stratum(a, b, s, cause, delay, events_first):
     """Expanded rows of one stratum, as local indices and ranks (R finegray's stratfun)."""
-    n_ranks = int(b.max()) + 1
-    c_ranks, G = _censoring_survival(a, b, s, n_ranks, events_first)
-    if delay:
-        d_ranks, H = _entry_distribution(a, b, n_ranks)
-        cut = np.union1d(d_ranks, c_ranks)
-        h = H[np.searchsorted(d_ranks, cut, "right") - 1]
-        k = np.searchsorted(c_ranks, cut, "right") - 1
-        g = np.where(k >= 0, G[np.maximum(k, 0)], 1.0)
-        cut_prob = h * g
-    else:
-        cut, cut_prob = c_ranks, G
+    cut, cut_prob = weight_steps(a, b, s, delay, events_first)
     # interval j is (ends[j-1], ends[j]] with weight prob[j]; interval 0 starts at -infinity
     ends = np.append(cut, b.max())
     prob = np.concatenate([[1.0], cut_prob])
@@ -202,6 +180,19 @@ def finegray_rows(
     return FineGrayRows(row, start_time, times[stop], status.astype(np.int64), w, delay)
 
 
+def _person_rows(t, e, a, weights, cause, delay) -> FineGrayRows:
+    """One row per person (no expansion): the rows `prepare_fine_gray` indexes by default."""
+    n = t.size
+    return FineGrayRows(
+        row=np.arange(n),
+        start=np.zeros(n) if a is None else a,
+        stop=t,
+        status=(e == cause).astype(np.int64),
+        weight=np.ones(n) if weights is None else np.asarray(weights, dtype=float).ravel(),
+        delayed_entry=delay,
+    )
+
+
 def prepare_fine_gray(
     X,
     time,
@@ -214,19 +205,79 @@ def prepare_fine_gray(
     cause: int = 1,
     names: list[str] | None = None,
     fix_ties: bool = True,
+    censoring_ties: str = "finegray",
+    expand: bool = False,
 ) -> tuple[PreparedCox, FineGrayRows]:
-    """Expanded rows (see `finegray_rows`) prepared for the Cox engine, clustered by person
-    (or by ``cluster``, one value per person); fit with `mgrisk.cox.fit_prepared`."""
-    rows = finegray_rows(
-        time, event, entry=entry, strata=strata, weights=weights, cause=cause, fix_ties=fix_ties
+    """Validate and index Fine-Gray data once; fit with `mgrisk.cox.fit_prepared`.
+
+    Parameters are those of `fit_fine_gray`. By default the persons are indexed as they are
+    (a `PreparedFineGray`: the kernel reproduces the likelihood of R's expanded rows without
+    building them, in O(n p^2) per Newton step); ``expand=True`` builds R's rows (see
+    `finegray_rows`) and prepares them for the Cox engine, clustered by person (the reference
+    implementation, O(n^2) rows). Refits with new case weights (one per person) reuse either
+    (``prepared.with_weights``).
+
+    Returns
+    -------
+    prepared : PreparedFineGray or PreparedCox
+    rows : FineGrayRows
+        The rows behind ``prepared``: one per person (``row`` is 0..n-1, ``weight`` the case
+        weights), or R's expanded rows with ``expand=True``.
+
+    Examples
+    --------
+    >>> from mgrisk.cox import fit_prepared
+    >>> x = [0.5, -1.0, 0.2, 1.5, -0.3, 0.8]
+    >>> prepared, rows = prepare_fine_gray(x, [1.0, 2, 3, 4, 5, 6], [1, 2, 1, 0, 1, 2])
+    >>> rows.n, fit_prepared(prepared, robust=True).n
+    (6, 6)
+    """
+    if censoring_ties not in ("finegray", "crr"):
+        raise InputError(f"censoring_ties={censoring_ties!r}: use 'finegray' or 'crr'")
+    if expand:
+        rows = finegray_rows(
+            time,
+            event,
+            entry=entry,
+            strata=strata,
+            weights=weights,
+            cause=cause,
+            fix_ties=fix_ties,
+            censoring_ties=censoring_ties,
+        )
+        return _prepare_expanded(X, rows, strata, cluster, names, fix_ties), rows
+    t, e, a = check_arrays(time, event, entry, cause)
+    b_rank, a_rank, _ = time_ranks(t, a, fix_ties)
+    a_rank = np.full(t.size, -1, dtype=np.int64) if a_rank is None else a_rank
+    delay = bool(a is not None and (a_rank > b_rank.min()).any())
+    prepared = prepare_persons(
+        X,
+        t,
+        e,
+        a,
+        b_rank,
+        a_rank,
+        delay,
+        strata=strata,
+        weights=weights,
+        cluster=cluster,
+        cause=cause,
+        names=names,
+        fix_ties=fix_ties,
+        events_first=censoring_ties == "finegray",
     )
+    return prepared, _person_rows(t, e, a, weights, cause, delay)
+
+
+def _prepare_expanded(X, rows, strata, cluster, names, fix_ties) -> PreparedCox:
+    """R's expanded rows prepared for the Cox engine, clustered by person (or ``cluster``)."""
     if isinstance(X, pd.DataFrame):
         Xr = X.iloc[rows.row].reset_index(drop=True)
     else:
         X = np.asarray(X, dtype=float)
         Xr = (X[:, None] if X.ndim == 1 else X)[rows.row]
     person = np.arange(rows.row.max() + 1) if cluster is None else np.asarray(cluster).ravel()
-    prepared = prepare_cox(
+    return prepare_cox(
         Xr,
         rows.stop,
         rows.status,
@@ -237,7 +288,6 @@ def prepare_fine_gray(
         names=names,
         fix_ties=fix_ties,
     )
-    return prepared, rows
 
 
 def fit_fine_gray(
@@ -254,17 +304,49 @@ def fit_fine_gray(
     robust: bool = True,
     tol: float = 1e-9,
     max_iter: int = 50,
+    censoring_ties: str = "finegray",
+    expand: bool = False,
 ) -> CoxResult:
-    """Fit the Fine-Gray subdistribution hazards model as R's ``finegray`` + weighted ``coxph``.
+    """Fit the Fine-Gray subdistribution hazards model, with the results of R's ``finegray`` +
+    weighted ``coxph``, without expanding the data.
 
-    Parameters are those of `mgrisk.fit_cox` plus ``cause`` (the event of interest; event codes
-    0 censored, 1, 2, ... causes). ``robust`` (default) gives the sandwich variance clustered by
-    person (or ``cluster``), as ``coxph(..., weights = fgwt, cluster = id)``.
+    Parameters
+    ----------
+    X : array-like or DataFrame, shape (n, p)
+        Covariates, one row per person.
+    time : array-like, shape (n,)
+        Exit time (follow-up, or age at exit with ``entry``).
+    event : array-like, shape (n,)
+        0 censored, 1, 2, ... causes.
+    entry : array-like, shape (n,), optional
+        Entry time (delayed entry, e.g. age at baseline with age as the time scale): the weights
+        then include the entry distribution (Geskus 2011), as R's ``finegray``.
+    strata : array-like, optional
+        Separate baseline hazards, censoring and entry distributions by stratum.
+    weights : array-like, optional
+        Case weights (>= 0), multiplied into R's weights.
+    cluster : array-like, optional
+        Cluster of each person for the robust variance (default: the person).
+    cause : int
+        The event of interest.
+    ties : {"efron", "breslow"}
+        Among the tied events of interest (competing events are never events).
+    robust : bool
+        The sandwich variance clustered by person, as ``coxph(..., weights = fgwt, cluster =
+        id)`` (default), or the model-based one.
+    tol, max_iter
+        Newton convergence (relative change of the log-likelihood) and iteration limit.
+    censoring_ties : {"finegray", "crr"}
+        See `finegray_rows`.
+    expand : bool
+        Fit R's expanded rows with the Cox engine instead (the reference implementation;
+        O(n^2) rows).
 
     Returns
     -------
     CoxResult
-        Coefficients are log subdistribution hazard ratios.
+        Coefficients are log subdistribution hazard ratios; ``n`` counts persons (rows with
+        ``expand=True``).
 
     Examples
     --------
@@ -278,6 +360,15 @@ def fit_fine_gray(
     ['x0']
     """
     prepared, _ = prepare_fine_gray(
-        X, time, event, entry=entry, strata=strata, weights=weights, cluster=cluster, cause=cause
+        X,
+        time,
+        event,
+        entry=entry,
+        strata=strata,
+        weights=weights,
+        cluster=cluster,
+        cause=cause,
+        censoring_ties=censoring_ties,
+        expand=expand,
     )
     return fit_prepared(prepared, ties=ties, robust=robust, tol=tol, max_iter=max_iter)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import singledispatch
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from . import _kernels, _warmup
 from .prepare import PreparedCox, prepare_cox
 from .result import CoxResult
 
-__all__ = ["CoxLikelihood", "fit_cox", "fit_prepared", "newton"]
+__all__ = ["CoxLikelihood", "fit_cox", "fit_prepared", "likelihood", "newton"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,22 @@ class CoxLikelihood:
     def score_residuals(self, beta: np.ndarray):
         d = self.data
         return _kernels.score_residuals(d.X, d.weights, d.offset, beta, *self._args())
+
+
+@singledispatch
+def likelihood(data: PreparedCox, efron: bool):
+    """The object `fit_prepared` maximises for ``data``: `CoxLikelihood` for `PreparedCox`.
+
+    Other prepared data (a subclass of `PreparedCox`, e.g. Fine-Gray's) register their own
+    likelihood, with ``evaluate`` and ``score_residuals`` as `CoxLikelihood` has them.
+
+    Examples
+    --------
+    >>> data = prepare_cox([[0.0], [1.0], [2.0]], [1.0, 2.0, 3.0], [1, 1, 0])
+    >>> type(likelihood(data, True)).__name__
+    'CoxLikelihood'
+    """
+    return CoxLikelihood(data, efron)
 
 
 @dataclass
@@ -127,7 +144,7 @@ def fit_prepared(
         raise InputError(f"ties={ties!r}: use 'efron' (R's default) or 'breslow'")
     if on_failure not in ("raise", "warn"):
         raise InputError(f"on_failure={on_failure!r}: use 'raise' or 'warn'")
-    model = CoxLikelihood(data, ties == "efron")
+    model = likelihood(data, ties == "efron")
     p = data.X.shape[1]
     _warmup.wait()  # for the kernels a child process may be compiling (`_warmup.start`)
     # the null model's figures come free with a start at zero; else when first asked for

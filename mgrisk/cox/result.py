@@ -128,11 +128,14 @@ class CoxResult:
             return None
         d = self.data
         L, _, _ = self._residuals
-        D = (L * d.weights[:, None]) @ self.cov_scaled
+        U = L * d.weights[:, None]  # weighted score residuals; the dfbetas are U @ cov_scaled
         if d.cluster is not None:
-            D = pd.DataFrame(D).groupby(d.cluster, sort=False).sum().to_numpy()
+            U = pd.DataFrame(U).groupby(d.cluster, sort=False).sum().to_numpy()
+        # cov (U'U) cov: the same sandwich as D'D with D = U cov, without the n x p x p product
+        # (a tall-skinny matmul that threaded BLAS runs slowly on a busy machine)
+        V = self.cov_scaled @ (U.T @ U) @ self.cov_scaled
         s = d.scale
-        return pd.DataFrame((D.T @ D) / np.outer(s, s), index=self.names, columns=self.names)
+        return pd.DataFrame(V / np.outer(s, s), index=self.names, columns=self.names)
 
     @property
     def model_se(self) -> pd.Series:

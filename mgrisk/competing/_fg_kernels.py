@@ -1,0 +1,345 @@
+"""numba kernels of the Fine-Gray partial likelihood without data expansion.
+
+R's ``finegray`` keeps a person with a competing event at T_i in every later risk set of the
+cause of interest, with weight W(t-) / W(T_i-) at event time t (W the censoring survivor, times
+the reversed-time entry distribution with delayed entry: Geskus 2011). The ratio factors, so the
+risk set of event time m is the ordinary Cox risk set {i: entry_i < t_m <= exit_i} plus
+``w_time[m] * sum_{i: tail_pos[i] <= m} tail_scale[i] * r_i``: a cumulative sum forward in time
+(the "forward-backward scan" of Kawaguchi et al., R Journal 2021, here with delayed entry,
+strata, case weights and Efron ties). Competing-event people are never events, so Efron's
+correction applies to the events of interest only, as on the expanded data.
+
+Layout: that of `mgrisk.cox.prepare` (rows sorted by stratum and exit, event times numbered
+stratum by stratum; ``exit_pos``, ``entry_pos``, ``death_ptr``/``death_rows``, ``block_end``),
+plus per row ``tail_pos`` (first event time of its stratum after a competing event, -1 if none)
+and ``tail_scale`` (1 / W(T_i-)), and per event time ``w_time`` (W(t_m-)).
+
+One pass costs O(n p^2), as the Cox kernels: the information is a per-row term
+``sum_i q_i x_i x_i^T`` (q_i collects the hazard increments of the event times the row is at risk
+at, a tail weighted by w_time) minus a per-event-time term. Row work is split into N_CHUNKS fixed
+chunks added in a fixed order, so results are the same on any number of threads. Arrays are
+filled element by element, never by slice assignment (which makes numba compile seconds of
+error-message code).
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from .._threads import threaded_from
+
+__all__ = ["fg_pass", "fg_score_residuals"]
+
+#: Number of row chunks reduced in a fixed order: results do not depend on the thread count.
+N_CHUNKS = 16
+#: Rows from which the row kernels run on all threads (the Cox kernels' threshold).
+PARALLEL_ROWS = 10_000
+#: Sums may be reassociated (vectorised); the fixed chunking keeps them thread-independent.
+FAST_SUMS = {"reassoc", "contract"}
+
+
+@njit(cache=True, fastmath=FAST_SUMS)
+def _eta_chunk(X, offset, beta, eta, start):
+    """eta = offset + X[start:start + eta.size] beta."""
+    m = eta.size
+    for i in range(m):
+        eta[i] = offset[i]
+    for j in range(X.shape[1]):
+        xj = X[start : start + m, j]
+        b = beta[j]
+        for i in range(m):
+            eta[i] += xj[i] * b
+
+
+@threaded_from(PARALLEL_ROWS)
+def _risk_weights(X, w, offset, beta):
+    """Linear predictors eta, their midrange ``shift`` and risk weights w exp(eta - shift)."""
+    n = X.shape[0]
+    size = (n + N_CHUNKS - 1) // N_CHUNKS
+    eta = np.empty(n)
+    wr = np.empty(n)
+    for c in prange(N_CHUNKS):
+        start, stop = min(n, c * size), min(n, (c + 1) * size)
+        _eta_chunk(X, offset[start:stop], beta, eta[start:stop], start)
+    shift = 0.5 * (eta.max() + eta.min())
+    for c in prange(N_CHUNKS):
+        for i in range(min(n, c * size), min(n, (c + 1) * size)):
+            wr[i] = w[i] * np.exp(eta[i] - shift)
+    return eta, shift, wr
+
+
+@njit(cache=True)
+def _risk_set_sums(X, wr, exit_pos, entry_pos, tail_pos, tail_scale, w_time, block_end):
+    """Row m: (S0, S1) of the subdistribution risk set of event time m.
+
+    The ordinary part is a difference array summed backwards in time (a row enters at its exit
+    position and leaves below its entry position); the competing-event tails are a difference
+    array summed forwards (a tail starts at ``tail_pos``), scaled by ``w_time[m]``."""
+    n, p = X.shape
+    n_times = block_end.size
+    S = np.zeros((n_times, p + 1))
+    T = np.zeros((n_times, p + 1))
+    for i in range(n):
+        v = wr[i]
+        e = exit_pos[i]
+        if e >= 0:
+            s = entry_pos[i]
+            S[e, 0] += v
+            if s >= 0:
+                S[s, 0] -= v
+            for j in range(p):
+                vx = v * X[i, j]
+                S[e, j + 1] += vx
+                if s >= 0:
+                    S[s, j + 1] -= vx
+        t = tail_pos[i]
+        if t >= 0:
+            u = v * tail_scale[i]
+            T[t, 0] += u
+            for j in range(p):
+                T[t, j + 1] += u * X[i, j]
+    for m in range(n_times - 2, -1, -1):  # backwards, restarting at each stratum
+        if block_end[m] == block_end[m + 1]:
+            for j in range(p + 1):
+                S[m, j] += S[m + 1, j]
+    for m in range(1, n_times):  # forwards, restarting at each stratum
+        if block_end[m - 1] == block_end[m]:
+            for j in range(p + 1):
+                T[m, j] += T[m - 1, j]
+    for m in range(n_times):
+        for j in range(p + 1):
+            S[m, j] += w_time[m] * T[m, j]
+    return S
+
+
+@njit(cache=True)
+def _event_time_terms(X, w, eta, shift, wr, S, death_ptr, death_rows, efron, resid):
+    """Per event time: the Efron steps' sums (as `mgrisk.cox` computes them) over the
+    subdistribution risk sets S. Returns (loglik, U, AA, c2, haz, hazd, amean, gsum, gsumd):
+    haz[m] = sum_k wbar/S0_k, hazd[m] its (1 - k/d)-weighted version, gsum[m] = sum_k wbar
+    a_k/S0_k, gsumd[m] likewise (1 - k/d)-weighted, amean[m] = mean_k a_k, c2[m] = sum_k (k/d)
+    wbar/S0_k, AA = sum_m sum_k wbar a_k a_k^T (lower triangle)."""
+    p = X.shape[1]
+    n_times = death_ptr.size - 1
+    loglik = 0.0
+    U = np.zeros(p)
+    AA = np.zeros((p, p))
+    c2 = np.zeros(n_times)
+    haz = np.zeros(n_times)
+    nr = n_times if resid else 0
+    hazd = np.zeros(nr)
+    amean = np.zeros((nr, p))
+    gsum = np.zeros((nr, p))
+    gsumd = np.zeros((nr, p))
+    D1 = np.empty(p)
+    a = np.empty(p)
+    for m in range(n_times):
+        d = 0
+        wd = 0.0
+        D0 = 0.0
+        for j in range(p):
+            D1[j] = 0.0
+        for jj in range(death_ptr[m], death_ptr[m + 1]):
+            i = death_rows[jj]
+            if w[i] <= 0.0:
+                continue
+            d += 1
+            wd += w[i]
+            D0 += wr[i]
+            loglik += w[i] * (eta[i] - shift)
+            for j in range(p):
+                D1[j] += wr[i] * X[i, j]
+                U[j] += w[i] * X[i, j]
+        if d == 0:
+            continue
+        K = d if (efron and d > 1) else 1
+        wbar = wd / K
+        for k in range(K):
+            f = k / K
+            s0 = S[m, 0] - f * D0
+            loglik -= wbar * np.log(s0)
+            inv = 1.0 / s0
+            h = wbar * inv
+            haz[m] += h
+            c2[m] += f * h
+            for j in range(p):
+                a[j] = (S[m, j + 1] - f * D1[j]) * inv
+                U[j] -= wbar * a[j]
+            if resid:
+                hazd[m] += (1.0 - f) * h
+                for j in range(p):
+                    amean[m, j] += a[j] / K
+                    gsum[m, j] += h * a[j]
+                    gsumd[m, j] += (1.0 - f) * h * a[j]
+            for j in range(p):
+                for col in range(j + 1):
+                    AA[j, col] += wbar * a[j] * a[col]
+    return loglik, U, AA, c2, haz, hazd, amean, gsum, gsumd
+
+
+@njit(cache=True)
+def _block_sums(v, w_time, block_end):
+    """C[m]: cumulative sum of v over the event times of m's stratum up to m; KT[m]: the sum of
+    w_time v over those from m to the stratum's last (tails)."""
+    n_times = v.size
+    C = np.empty(n_times)
+    KT = np.empty(n_times)
+    for m in range(n_times):
+        if m > 0 and block_end[m - 1] == block_end[m]:
+            C[m] = C[m - 1] + v[m]
+        else:
+            C[m] = v[m]
+    for m in range(n_times - 1, -1, -1):
+        if m < n_times - 1 and block_end[m] == block_end[m + 1]:
+            KT[m] = KT[m + 1] + w_time[m] * v[m]
+        else:
+            KT[m] = w_time[m] * v[m]
+    return C, KT
+
+
+@njit(cache=True, fastmath=FAST_SUMS)
+def _information_chunk(
+    X, wr, event, exit_pos, entry_pos, tail_pos, tail_scale, C, KT, c2, start, out
+):
+    """out = sum over rows start.. (as many as wr has) of q_i x_i x_i^T (lower triangle)."""
+    m = wr.size
+    q = np.zeros(m)
+    for i in range(m):
+        e = exit_pos[i]
+        if e >= 0:
+            s = entry_pos[i]
+            q[i] = wr[i] * (C[e] - (C[s] if s >= 0 else 0.0))
+            if event[i]:
+                q[i] -= wr[i] * c2[e]
+        t = tail_pos[i]
+        if t >= 0:
+            q[i] += wr[i] * tail_scale[i] * KT[t]
+    for j in range(X.shape[1]):
+        xj = X[start : start + m, j]
+        for k in range(j + 1):
+            xk = X[start : start + m, k]
+            acc = 0.0
+            for i in range(m):
+                acc += q[i] * xj[i] * xk[i]
+            out[j, k] = acc
+
+
+@threaded_from(PARALLEL_ROWS)
+def _information_rows(X, wr, event, exit_pos, entry_pos, tail_pos, tail_scale, C, KT, c2):
+    """sum_i q_i x_i x_i^T (lower triangle) over fixed row chunks added in a fixed order."""
+    n, p = X.shape
+    size = (n + N_CHUNKS - 1) // N_CHUNKS
+    parts = np.zeros((N_CHUNKS, p, p))
+    for c in prange(N_CHUNKS):
+        a, b = min(n, c * size), min(n, (c + 1) * size)
+        _information_chunk(
+            X,
+            wr[a:b],
+            event[a:b],
+            exit_pos[a:b],
+            entry_pos[a:b],
+            tail_pos[a:b],
+            tail_scale[a:b],
+            C,
+            KT,
+            c2,
+            a,
+            parts[c],
+        )
+    total = np.zeros((p, p))
+    for c in range(N_CHUNKS):
+        for j in range(p):
+            for k in range(j + 1):
+                total[j, k] += parts[c, j, k]
+    return total
+
+
+def _terms(X, w, offset, beta, index, efron, resid):
+    """Risk weights, subdistribution risk-set sums and event-time terms at beta."""
+    exit_pos, entry_pos, tail_pos, tail_scale, w_time, death_ptr, death_rows, block_end = index
+    eta, shift, wr = _risk_weights(X, w, offset, beta)
+    S = _risk_set_sums(X, wr, exit_pos, entry_pos, tail_pos, tail_scale, w_time, block_end)
+    terms = _event_time_terms(X, w, eta, shift, wr, S, death_ptr, death_rows, efron, resid)
+    return eta, shift, wr, terms
+
+
+def fg_pass(X, w, offset, beta, index, event, efron):
+    """Log partial likelihood, score and information (symmetric) of the Fine-Gray model at beta.
+
+    ``index`` is (exit_pos, entry_pos, tail_pos, tail_scale, w_time, death_ptr, death_rows,
+    block_end), as the module docstring describes."""
+    exit_pos, entry_pos, tail_pos, tail_scale, w_time, _, _, block_end = index
+    _, _, wr, (loglik, U, AA, c2, haz, _, _, _, _) = _terms(X, w, offset, beta, index, efron, False)
+    C, KT = _block_sums(haz, w_time, block_end)
+    lower = _information_rows(X, wr, event, exit_pos, entry_pos, tail_pos, tail_scale, C, KT, c2)
+    lower = lower - AA
+    return loglik, U, lower + np.tril(lower, -1).T
+
+
+def fg_score_residuals(X, w, offset, beta, index, efron):
+    """Score residuals per person (n x p, unweighted by the case weight: the score is
+    sum_i w_i L_i) and the hazard increments with their ``shift``, as `mgrisk.cox`'s.
+
+    L_i is the sum over R's expanded rows of person i of fgwt times the row's score residual:
+    the Cox residual of the own row, plus for a competing event the tail
+    -r_i / W(T_i-) sum_{m >= tail_pos} W(t_m-) (x_i dH_m - dG_m)."""
+    eta, shift, wr, terms = _terms(X, w, offset, beta, index, efron, True)
+    haz = terms[4]
+    L = _residual_rows(X, w, eta, shift, wr, *index, *terms[4:])
+    return L, haz, shift
+
+
+@njit(cache=True)
+def _residual_rows(
+    X,
+    w,
+    eta,
+    shift,
+    wr,
+    exit_pos,
+    entry_pos,
+    tail_pos,
+    tail_scale,
+    w_time,
+    death_ptr,
+    death_rows,
+    block_end,
+    haz,
+    hazd,
+    amean,
+    gsum,
+    gsumd,
+):
+    n, p = X.shape
+    n_times = haz.size
+    H, KH = _block_sums(haz, w_time, block_end)
+    G = np.empty((n_times, p))
+    KG = np.empty((n_times, p))
+    for j in range(p):
+        Gj, KGj = _block_sums(gsum[:, j].copy(), w_time, block_end)
+        for m in range(n_times):
+            G[m, j] = Gj[m]
+            KG[m, j] = KGj[m]
+    L = np.zeros((n, p))
+    for i in range(n):
+        r = wr[i] / w[i] if w[i] > 0 else np.exp(eta[i] - shift)
+        e = exit_pos[i]
+        if e >= 0:
+            s = entry_pos[i]
+            dh = H[e] - (H[s] if s >= 0 else 0.0)
+            for j in range(p):
+                dg = G[e, j] - (G[s, j] if s >= 0 else 0.0)
+                L[i, j] = -r * (X[i, j] * dh - dg)
+        t = tail_pos[i]
+        if t >= 0:
+            rt = r * tail_scale[i]
+            for j in range(p):
+                L[i, j] -= rt * (X[i, j] * KH[t] - KG[t, j])
+    for m in range(death_ptr.size - 1):
+        for jj in range(death_ptr[m], death_ptr[m + 1]):
+            i = death_rows[jj]
+            r = wr[i] / w[i] if w[i] > 0 else np.exp(eta[i] - shift)
+            for j in range(p):
+                # own time: the at-risk part replaced by its Efron-weighted version, plus dN
+                L[i, j] += X[i, j] - amean[m, j]
+                L[i, j] += r * ((X[i, j] * haz[m] - gsum[m, j]) - (X[i, j] * hazd[m] - gsumd[m, j]))
+    return L
