@@ -247,7 +247,7 @@ class DoseResponse:
         self.design = design
         self.prepared = prepared
         self.cox = cox
-        self.rows = rows  # frame row of each prepared row (Fine-Gray expands them)
+        self.rows = rows  # frame row of each prepared row (None: the same rows in order)
         self.x = cohort.frame[settings.exposure].to_numpy(dtype=float)
         self.knots = np.array(settings.knots)
         self.spline_cols = design.terms[settings.exposure]
