@@ -18,8 +18,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from .bootstrap import bootstrap_fits
-from .cox import CoxResult, Test, fit_prepared, prepare_cox
-from .cox.fit import default_robust
+from .cox import CoxResult, Test, default_robust, fit_prepared, prepare_cox
 from .curve import ExposureSummary, SplineCurve
 from .data import CohortData, check_cohort
 from .design import Design, design_matrix

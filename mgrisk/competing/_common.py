@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cox import _kernels
-from ..cox.prepare import TIMEFIX_TOLERANCE
+from ..cox import TIMEFIX_TOLERANCE, argsort_times, time_groups
 from ..errors import InputError
 
 __all__ = ["check_arrays", "time_ranks"]
@@ -65,14 +64,12 @@ def time_ranks(exit_, entry=None, fix_ties: bool = True):
     """
     tol = TIMEFIX_TOLERANCE if fix_ties else 0.0
     exit_ = np.ascontiguousarray(exit_, dtype=float) + 0.0
-    order = _kernels.argsort_times(exit_)
+    order = argsort_times(exit_)
     if entry is None:
-        g_exit, _, times = _kernels.time_groups(exit_, order, exit_[:0], order[:0], tol)
+        g_exit, _, times = time_groups(exit_, order, exit_[:0], order[:0], tol)
         return g_exit, None, times
     entry = np.ascontiguousarray(entry, dtype=float) + 0.0
-    g_exit, g_entry, times = _kernels.time_groups(
-        exit_, order, entry, _kernels.argsort_times(entry), tol
-    )
+    g_exit, g_entry, times = time_groups(exit_, order, entry, argsort_times(entry), tol)
     if (g_exit <= g_entry).any():
         raise InputError(
             f"time: {_first(g_exit <= g_entry)} have entry and exit within R's timefix "

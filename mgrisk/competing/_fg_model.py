@@ -13,8 +13,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ..cox import PreparedCox, prepare_cox
-from ..cox.fit import likelihood
+from ..cox import PreparedCox, likelihood, prepare_cox
 from . import _fg_kernels
 from ._weights import weight_before, weight_steps
 

@@ -31,8 +31,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..cox import CoxResult
-from ..cox._kernels import risk_set_sums
+from ..cox import CoxResult, risk_set_sums
 from ..errors import InputError
 from .cif import confidence_limits
 

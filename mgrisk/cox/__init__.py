@@ -1,4 +1,9 @@
-"""Cox proportional hazards models: prepared data, numba kernels, Newton fits, results."""
+"""Cox proportional hazards models: prepared data, numba kernels, Newton fits, results.
+
+Other packages (``mgrisk.competing``, the analysis layer) use the names exported here, never the
+private modules: besides the fit, the time sorting and grouping (`argsort_times`, `time_groups`,
+`TIMEFIX_TOLERANCE`) and the risk-set sums (`risk_set_sums`) the competing-risks code shares.
+"""
 
 from .._lazy import lazy_exports
 
@@ -6,10 +11,16 @@ from .._lazy import lazy_exports
 _EXPORTS = {
     "CoxResult": ".result",
     "PreparedCox": ".prepare",
+    "TIMEFIX_TOLERANCE": ".prepare",
     "Test": ".result",
+    "argsort_times": "._kernels",
+    "default_robust": ".fit",
     "fit_cox": ".fit",
     "fit_prepared": ".fit",
+    "likelihood": ".fit",
     "prepare_cox": ".prepare",
+    "risk_set_sums": "._kernels",
+    "time_groups": "._kernels",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

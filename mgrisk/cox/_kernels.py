@@ -21,6 +21,8 @@ Arrays are filled element by element, never by assigning an array to a slice: su
 assignment makes numba compile its shape-mismatch error message, seconds of a first run.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
@@ -234,17 +236,44 @@ def _information_rows(X, wr, event, exit_pos, entry_pos, C, c2):
     return total
 
 
+class EventTimeTerms(NamedTuple):
+    """What `event_time_terms` returns, by name."""
+
+    loglik: float
+    U: np.ndarray  # score
+    AA: np.ndarray  # the event-time part of the information (lower triangle)
+    c2: np.ndarray
+    haz: np.ndarray  # hazard increments per event time
+    hazd: np.ndarray
+    amean: np.ndarray
+    gsum: np.ndarray
+    gsumd: np.ndarray
+
+
 def cox_pass(
     X, w, offset, beta, exit_pos, entry_pos, death_ptr, death_rows, block_end, event, efron
 ):
     """Log partial likelihood, score and information (symmetric) at beta."""
     eta, shift, wr = risk_weights(X, w, offset, beta)
-    loglik, U, AA, c2, haz, _, _, _, _ = event_time_terms(
-        X, w, eta, shift, wr, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, False
+    t = EventTimeTerms(
+        *event_time_terms(
+            X,
+            w,
+            eta,
+            shift,
+            wr,
+            exit_pos,
+            entry_pos,
+            death_ptr,
+            death_rows,
+            block_end,
+            efron,
+            False,
+        )
     )
-    C = _within_block_cumsum(haz, block_end)
-    lower = _information_rows(X, wr, event, exit_pos, entry_pos, C, c2) - AA
-    return loglik, U, lower + np.tril(lower, -1).T
+    C = _within_block_cumsum(t.haz, block_end)
+    lower = _information_rows(X, wr, event, exit_pos, entry_pos, C, t.c2) - t.AA
+    return t.loglik, t.U, lower + np.tril(lower, -1).T
 
 
 def score_residuals(
@@ -257,12 +286,24 @@ def score_residuals(
     shift): ``haz`` are the hazard increments for risk scores exp(eta - shift).
     """
     eta, shift, wr = risk_weights(X, w, offset, beta)
-    terms = event_time_terms(
-        X, w, eta, shift, wr, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, True
+    t = EventTimeTerms(
+        *event_time_terms(
+            X,
+            w,
+            eta,
+            shift,
+            wr,
+            exit_pos,
+            entry_pos,
+            death_ptr,
+            death_rows,
+            block_end,
+            efron,
+            True,
+        )
     )
-    haz = terms[4]
     args = (X, w, eta, shift, wr, exit_pos, entry_pos, death_ptr, death_rows, block_end)
-    return _residual_rows(*args, *terms[4:]), haz, shift
+    return _residual_rows(*args, t.haz, t.hazd, t.amean, t.gsum, t.gsumd), t.haz, shift
 
 
 @njit(cache=True)
@@ -470,7 +511,23 @@ def _by_code(codes, order, n_codes):
     return out
 
 
-def index_rows(exit_, entry, event, strata, n_strata, tolerance):
+class RowIndex(NamedTuple):
+    """The sorted layout `index_rows` returns (rows in stored order)."""
+
+    order: np.ndarray  # caller's row of each stored row
+    g_exit: np.ndarray  # exit time group of each row
+    g_entry: np.ndarray  # entry time group (-1 without entry)
+    group_time: np.ndarray  # the time of each group
+    exit_pos: np.ndarray  # last event time index <= exit in the row's stratum, -1 if none
+    entry_pos: np.ndarray  # last event time index <= entry, -1 if none
+    event: np.ndarray  # event indicator of each row
+    strata: np.ndarray  # stratum of each row
+    event_group: np.ndarray  # per event time: its time group
+    event_stratum: np.ndarray  # per event time: its stratum
+    block_end: np.ndarray  # per event time: one past its stratum's last event time
+
+
+def index_rows(exit_, entry, event, strata, n_strata, tolerance) -> RowIndex:
     """Sort rows by (stratum, exit time) and index the event times at which each is at risk.
 
     ``entry`` is empty for right-censored data. Returns, with rows in stored order (``order[k]``
@@ -483,7 +540,7 @@ def index_rows(exit_, entry, event, strata, n_strata, tolerance):
         sorted_both = _radix_sort_both(exit_, entry)
     else:
         sorted_both = (*_sort(exit_), *_sort(entry))
-    return _index_sorted(*sorted_both, event, strata, n_strata, tolerance)
+    return RowIndex(*_index_sorted(*sorted_both, event, strata, n_strata, tolerance))
 
 
 @njit(cache=True)

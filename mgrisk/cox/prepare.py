@@ -278,8 +278,8 @@ def prepare_cox(
         len(s_labels),
         TIMEFIX_TOLERANCE if fix_ties else 0.0,
     )
-    order, g_exit, g_entry, group_time, exit_pos, entry_pos, event_sorted, strata_sorted = index[:8]
-    event_group, event_stratum, block_end = index[8:]
+    order, g_exit, g_entry, exit_pos = index.order, index.g_exit, index.g_entry, index.exit_pos
+    entry_pos, event_sorted, event_group = index.entry_pos, index.event, index.event_group
     if entry_ is not None and (g_exit <= g_entry).any():
         raise InputError(
             f"time: {_first_rows(_to_caller_mask(g_exit <= g_entry, order))} have entry and "
@@ -299,18 +299,18 @@ def prepare_cox(
         weights=w if weights is None else w[order],  # all ones need no reordering
         offset=off if offset is None else off[order],
         event=event_sorted,
-        entry=None if entry_ is None else group_time[g_entry],
-        exit=group_time[g_exit],
-        strata=strata_sorted,
+        entry=None if entry_ is None else index.group_time[g_entry],
+        exit=index.group_time[g_exit],
+        strata=index.strata,
         strata_labels=s_labels,
         cluster=None if cl is None else cl[order],
         exit_pos=exit_pos,
         entry_pos=entry_pos,
         death_ptr=np.concatenate([[0], np.cumsum(counts)]),
         death_rows=death_rows,
-        block_end=block_end,
-        event_times=group_time[event_group],
-        event_strata=event_stratum,
+        block_end=index.block_end,
+        event_times=index.group_time[event_group],
+        event_strata=index.event_stratum,
     )
 
 
