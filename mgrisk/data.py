@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .cox.checks import check_survival
 from .errors import InputError
 from .formula import parse_formula
 
@@ -191,8 +192,14 @@ def check_cohort(
     complete = frame[~np.logical_or.reduce(list(na.values()))] if dropped else frame
     if complete.empty:
         raise InputError(f"no complete rows: every row misses a value in {sorted(dropped)}")
-    _check_event(complete, event, cause)
-    _check_times(complete, time, entry)
+    check_survival(
+        complete[time],
+        complete[event],
+        None if entry is None else complete[entry],
+        names=(time, event, entry or "entry"),
+        rows=complete.index.to_numpy(),
+    )
+    _check_cause(complete, event, cause)
     if weights is not None and (complete[weights] < 0).any():
         row = _first(complete, complete[weights].to_numpy() < 0)
         raise InputError(f"column '{weights}': negative weight at {row}; weights must be >= 0")
@@ -201,40 +208,11 @@ def check_cohort(
     return CohortData(complete, len(data), dropped, counts_by_code)
 
 
-def _check_event(frame: pd.DataFrame, event: str, cause: int) -> None:
+def _check_cause(frame: pd.DataFrame, event: str, cause: int) -> None:
     codes = frame[event].to_numpy()
-    bad = (codes < 0) | (codes != np.round(codes))
-    if bad.any():
-        row = _first(frame, bad)
-        raise InputError(
-            f"column '{event}': value {codes[bad][0]:g} at {row} is not an event code; use "
-            "0 for censored and 1, 2, ... for causes"
-        )
     if not (codes == cause).any():
         present = sorted(set(codes.astype(int).tolist()))
         raise InputError(
             f"column '{event}': no events with code {cause} (codes present: {present}); "
             "set cause= to the event of interest"
-        )
-
-
-def _check_times(frame: pd.DataFrame, time: str, entry: str | None) -> None:
-    exit_ = frame[time].to_numpy()
-    if entry is None:
-        bad = exit_ <= 0
-        if bad.any():
-            row = _first(frame, bad)
-            raise InputError(
-                f"column '{time}': {int(bad.sum())} row(s) with zero or negative follow-up, "
-                f"first at {row} ({exit_[bad][0]:g}); follow-up must be > 0"
-            )
-        return
-    start = frame[entry].to_numpy()
-    bad = exit_ <= start
-    if bad.any():
-        row = _first(frame, bad)
-        raise InputError(
-            f"columns '{entry}'/'{time}': {int(bad.sum())} row(s) exit at or before entry, first "
-            f"at {row} (entry {start[bad][0]:g}, exit {exit_[bad][0]:g}); every row needs "
-            "entry < exit"
         )

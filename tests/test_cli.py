@@ -123,7 +123,7 @@ BAD = [
             "--entry",
             "entry",
         ],
-        r"exit at or before entry, first at row 4",
+        r"'exit'/'entry': 1 row\(s\), first at row\(s\) 4 exit at or before entry",
     ),
     (
         "negative follow-up",
@@ -131,7 +131,7 @@ BAD = [
             "fit",
             bad_file(p, c, lambda d: d.assign(exit=(d.exit - d.entry).where(d.index != 5, -1.0))),
         ],
-        r"zero or negative follow-up, first at row 6",
+        r"'exit': 1 row\(s\), first at row\(s\) 6 have a negative time \(-1\)",
     ),
     ("event code", lambda p, c: ["fit", c, "--cause", "7"], r"no events with code 7"),
     (
@@ -140,7 +140,7 @@ BAD = [
             "fit",
             bad_file(p, c, lambda d: d.assign(event=d.event.where(d.index != 9, -1))),
         ],
-        r"value -1 at row 10 is not an event code",
+        r"'event': 1 row\(s\), first at row\(s\) 10 \(-1\) are not event codes",
     ),
     (
         "knots",

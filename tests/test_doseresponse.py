@@ -198,7 +198,7 @@ def test_missing_rows_are_counted_and_bad_input_named(u_cohort):
     bad.loc[42, "mg"] = "0,81"
     with pytest.raises(InputError, match=r"column 'mg'.*first at row 43 \('0,81'\): use a decimal"):
         fit_dose_response(bad, "mg", "exit", "event")
-    with pytest.raises(InputError, match=r"exit at or before entry, first at row 4"):
+    with pytest.raises(InputError, match=r"first at row\(s\) 4 exit at or before entry"):
         fit_dose_response(
             df.assign(entry=np.where(df.index == 3, 200.0, df.entry)),
             "mg",

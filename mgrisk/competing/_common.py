@@ -4,53 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cox import TIMEFIX_TOLERANCE, argsort_times, time_groups
+from ..cox import TIMEFIX_TOLERANCE, argsort_times, check_survival, first_rows, time_groups
 from ..errors import InputError
 
 __all__ = ["check_arrays", "time_ranks"]
 
 
-def _first(mask: np.ndarray) -> str:
-    rows = np.flatnonzero(mask)
-    return f"{rows.size} row(s), first at row(s) {', '.join(map(str, rows[:5]))}"
-
-
 def check_arrays(time, event, entry=None, cause: int = 1):
-    """Validated float times, integer event codes (0 censored, 1..K causes) and entry times."""
-    t = np.asarray(time, dtype=float).ravel()
-    e = np.asarray(event, dtype=float).ravel()
-    if e.size != t.size:
-        raise InputError(f"event: has {e.size} values but time has {t.size}")
-    if t.size == 0:
-        raise InputError("time: no rows")
-    for name, v in (("time", t), ("event", e)):
-        if not np.isfinite(v).all():
-            raise InputError(f"{name}: {_first(~np.isfinite(v))} are missing or infinite")
-    bad = (e < 0) | (e != np.round(e))
-    if bad.any():
-        raise InputError(
-            f"event: {_first(bad)} are not event codes; use 0 for censored and 1, 2, ... for causes"
-        )
+    """Validated float times, integer event codes (0 censored, 1..K causes) and entry times
+    (the rules of `mgrisk.cox.check_survival`), with events of the cause of interest."""
+    t, e, a = check_survival(time, event, entry)
     e = e.astype(np.int64)
     if not (e == cause).any():
         raise InputError(
-            f"event: no events with code {cause} (codes present: {sorted(set(e.tolist()))}); "
+            f"'event': no events with code {cause} (codes present: {sorted(set(e.tolist()))}); "
             "set cause= to the event of interest"
-        )
-    if entry is None:
-        if (t <= 0).any():
-            raise InputError(f"time: {_first(t <= 0)} have zero or negative follow-up")
-        return t, e, None
-    a = np.asarray(entry, dtype=float).ravel()
-    if a.size != t.size:
-        raise InputError(f"entry: has {a.size} values but time has {t.size}")
-    if not np.isfinite(a).all():
-        raise InputError(f"entry: {_first(~np.isfinite(a))} are missing or infinite")
-    if (a < 0).any():
-        raise InputError(f"entry: {_first(a < 0)} are negative")
-    if (t <= a).any():
-        raise InputError(
-            f"time: {_first(t <= a)} exit at or before entry; every row needs entry < exit"
         )
     return t, e, a
 
@@ -72,7 +40,7 @@ def time_ranks(exit_, entry=None, fix_ties: bool = True):
     g_exit, g_entry, times = time_groups(exit_, order, entry, argsort_times(entry), tol)
     if (g_exit <= g_entry).any():
         raise InputError(
-            f"time: {_first(g_exit <= g_entry)} have entry and exit within R's timefix "
+            f"time: {first_rows(g_exit <= g_entry)} have entry and exit within R's timefix "
             "tolerance (an interval of effective length 0)"
         )
     return g_exit, g_entry, times

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import InputError
 from . import _kernels
+from .checks import check_survival, first_rows
 
 __all__ = ["PreparedCox", "prepare_cox"]
 
@@ -113,16 +114,10 @@ def _as_1d(values, name: str, n: int | None = None) -> np.ndarray:
         raise InputError(f"{name}: values must be numeric") from None
 
 
-def _first_rows(mask: np.ndarray, k: int = 5) -> str:
-    rows = np.flatnonzero(mask)
-    shown = ", ".join(str(r) for r in rows[:k])
-    return f"{rows.size} row(s), first at row(s) {shown}"
-
-
 def _check_finite(arr: np.ndarray, name: str) -> None:
     bad = ~np.isfinite(arr)
     if bad.any():
-        raise InputError(f"{name}: {_first_rows(bad)} are missing or infinite; drop or impute them")
+        raise InputError(f"{name}: {first_rows(bad)} are missing or infinite; drop or impute them")
 
 
 def _check_weights(weights, n: int) -> np.ndarray:
@@ -131,7 +126,7 @@ def _check_weights(weights, n: int) -> np.ndarray:
     w = _as_1d(weights, "weights", n)
     _check_finite(w, "weights")
     if (w < 0).any():
-        raise InputError(f"weights: {_first_rows(w < 0)} are negative; weights must be >= 0")
+        raise InputError(f"weights: {first_rows(w < 0)} are negative; weights must be >= 0")
     return np.ascontiguousarray(w)
 
 
@@ -160,7 +155,7 @@ def _as_2d(X, names: list[str] | None) -> tuple[np.ndarray, list[str]]:
         col = names[int(np.flatnonzero(bad.any(axis=0))[0])]
         raise InputError(
             f"X: column '{col}' has missing or infinite values in "
-            f"{_first_rows(bad.any(axis=1))}; drop or impute them"
+            f"{first_rows(bad.any(axis=1))}; drop or impute them"
         )
     return X, names
 
@@ -205,7 +200,7 @@ def _codes(values, name: str, n: int) -> tuple[np.ndarray, list]:
     if arr.size != n:
         raise InputError(f"{name}: has {arr.size} values but X has {n} rows")
     if arr.isna().any():
-        raise InputError(f"{name}: {_first_rows(arr.isna().to_numpy())} are missing")
+        raise InputError(f"{name}: {first_rows(arr.isna().to_numpy())} are missing")
     codes, labels = pd.factorize(arr, sort=True)
     return codes.astype(np.int64), list(labels)
 
@@ -232,33 +227,10 @@ def prepare_cox(
     n = X.shape[0]
     if n == 0:
         raise InputError("X: no rows")
-    exit_ = _as_1d(time, "time", n)
-    _check_finite(exit_, "time")
-    ev = _as_1d(event, "event", n)
-    _check_finite(ev, "event")
-    not_binary = (ev != 0.0) & (ev != 1.0)
-    if not_binary.any():
-        raise InputError(
-            f"event: {_first_rows(not_binary)} are not 0 or 1; code events as "
-            "1 and censoring as 0 (for several causes, analyse one cause at a time)"
-        )
+    exit_, ev, entry_ = check_survival(time, event, entry, n=n, binary=True)
     ev = ev.astype(bool)
     if not ev.any():
-        raise InputError("event: no events (all values are 0); a Cox model needs events")
-    if entry is not None:
-        entry_ = _as_1d(entry, "entry", n)
-        _check_finite(entry_, "entry")
-        if (entry_ < 0).any():
-            raise InputError(f"entry: {_first_rows(entry_ < 0)} have a negative entry time")
-    else:
-        entry_ = None
-    if (exit_ < 0).any():
-        raise InputError(f"time: {_first_rows(exit_ < 0)} have a negative time")
-    if entry_ is not None and (exit_ <= entry_).any():
-        raise InputError(
-            f"time: {_first_rows(exit_ <= entry_)} exit at or before entry; every row needs "
-            "entry < exit"
-        )
+        raise InputError("'event': no events (all values are 0); a Cox model needs events")
     w = _check_weights(weights, n)
     off = np.zeros(n) if offset is None else _as_1d(offset, "offset", n)
     _check_finite(off, "offset")
@@ -282,7 +254,7 @@ def prepare_cox(
     entry_pos, event_sorted, event_group = index.entry_pos, index.event, index.event_group
     if entry_ is not None and (g_exit <= g_entry).any():
         raise InputError(
-            f"time: {_first_rows(_to_caller_mask(g_exit <= g_entry, order))} have entry and "
+            f"time: {first_rows(_to_caller_mask(g_exit <= g_entry, order))} have entry and "
             "exit within R's timefix tolerance (an interval of effective length 0)"
         )
     exit_pos[exit_pos <= entry_pos] = -1  # at risk at no event time

@@ -16,16 +16,16 @@ def small(n=50, seed=0):
 
 def test_missing_covariate_names_column_and_rows():
     X, t, e = small()
-    X.loc[7, "b"] = np.nan
-    with pytest.raises(InputError, match=r"column 'b'.*first at row\(s\) 7"):
+    X.loc[7, "b"] = np.nan  # the 8th row, as a person counts
+    with pytest.raises(InputError, match=r"column 'b'.*first at row\(s\) 8"):
         fit_cox(X, t, e)
 
 
 def test_exit_before_entry_names_rows():
     X, t, e = small()
     entry = np.zeros_like(t)
-    entry[[3, 9]] = t[[3, 9]] + 1
-    with pytest.raises(InputError, match=r"2 row\(s\), first at row\(s\) 3, 9 exit at or before"):
+    entry[[3, 9]] = t[[3, 9]] + 1  # rows 4 and 10 as a person counts
+    with pytest.raises(InputError, match=r"2 row\(s\), first at row\(s\) 4, 10 exit at or before"):
         fit_cox(X, t, e, entry=entry)
 
 
@@ -38,7 +38,7 @@ def test_negative_time_no_events_bad_codes():
     with pytest.raises(InputError, match="no events"):
         fit_cox(X, t, np.zeros_like(e))
     e[5] = 2
-    with pytest.raises(InputError, match=r"event: .* not 0 or 1"):
+    with pytest.raises(InputError, match=r"'event': .* not 0 or 1"):
         fit_cox(X, t, e)
 
 
@@ -54,7 +54,7 @@ def test_negative_weights_and_wrong_lengths():
     X, t, e = small()
     with pytest.raises(InputError, match="negative"):
         fit_cox(X, t, e, weights=-np.ones_like(t))
-    with pytest.raises(InputError, match="has 49 values but X has 50 rows"):
+    with pytest.raises(InputError, match="has 49 values, expected 50"):
         fit_cox(X, t[:-1], e)
 
 
@@ -88,3 +88,25 @@ def test_prepared_refit_with_new_weights_equals_fresh_fit():
     keep = w > 0
     fresh = fit_cox(X[keep], t[keep], e[keep], weights=w[keep])
     np.testing.assert_allclose(refit.coef, fresh.coef, rtol=1e-10)
+
+
+def test_one_validator_for_every_entry_point():
+    """Cohort frames, the Cox engine, Fine-Gray and cumulative incidence share one rule and one
+    message for times: time 0 is allowed, a negative time is not, entry must precede exit."""
+    from mgrisk import cumulative_incidence, fit_dose_response, fit_fine_gray, simulate_cohort
+
+    df = simulate_cohort("rotterdam", n=400, seed=4).assign(time=lambda d: d.exit - d.entry)
+    bad = df.assign(time=df.time.where(df.index != 6, -2.0))
+    expected = r"'time': 1 row\(s\), first at row\(s\) 7 have a negative time \(-2\)"
+    calls = [
+        lambda d: fit_dose_response(d, "mg", "time", "event"),
+        lambda d: fit_cox(d[["mg"]], d.time, (d.event == 1).astype(float)),
+        lambda d: fit_fine_gray(d[["mg"]], d.time, d.event),
+        lambda d: cumulative_incidence(d, "time", "event"),
+    ]
+    for call in calls:
+        with pytest.raises(InputError, match=expected):
+            call(bad)
+    zero = df.assign(time=df.time.where(df.index != 6, 0.0))
+    assert fit_cox(zero[["mg"]], zero.time, (zero.event == 1).astype(float)).n == 400
+    assert fit_dose_response(zero, "mg", "time", "event").n == 400
