@@ -26,6 +26,11 @@ def _p(text: str, cls: str = "") -> str:
     return f"<p{attr}>{html.escape(text)}</p>"
 
 
+def _sentence(text: str) -> str:
+    """A clause as a sentence: first letter up (the rest as it is: units keep their case)."""
+    return text[:1].upper() + text[1:] + "."
+
+
 def write_report(
     results: Results, path: Path, png: bytes, *, title: str = "mgrisk dose-response report"
 ) -> Path:
@@ -45,8 +50,8 @@ def write_report(
         f"<img alt='{html.escape(m['ratio'])} curve' style='max-width:100%' "
         f"src='data:image/png;base64,{image}'>",
         "<h2>Nadir, corridor and shape</h2>",
-        _p(nadir_text(r).capitalize() + "."),
-        _p(corridor_text(r).capitalize() + ".", "def"),
+        _p(_sentence(nadir_text(r))),
+        _p(_sentence(corridor_text(r)), "def"),
         _p(str(r.shape) if r.shape is not None else f"Shape: {r.notes['shape']}"),
         "<h2>Quantile categories</h2>",
     ]
