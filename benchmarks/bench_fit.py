@@ -2,9 +2,10 @@
 
 The floor is what any run must do: ``pandas.read_csv`` of the file and one Cox fit of the same
 design (spline + adjustment, (entry, exit] data), timed warm in this process; a second floor runs
-the same in a fresh process (imports and numba's cache loading included, as in the whole run). The whole run (a fresh process: imports,
-reading, checks, the spline fit, the quantile, trend, two-lines and linear fits, curve, nadir,
-corridor, shape, figure, HTML, JSON, CSV) is timed in a subprocess, with its peak resident memory.
+the same in a fresh process (imports and numba's cache loading included, as in the whole run).
+The whole run (a fresh process: imports, reading, checks, the spline fit, the quantile, trend
+and two two-lines fits, curve, nadir, corridor, shape, figure, HTML, JSON, CSV) is timed in a
+subprocess, with its peak resident memory.
 
     python benchmarks/bench_fit.py --n 1000000 --repeat 3
 """
@@ -60,7 +61,8 @@ def main() -> None:
         sys.executable, "-c",
         "import sys, numpy as np, pandas as pd; from mgrisk import fit_cox, rcs_basis, rcs_knots; "
         "df = pd.read_csv(sys.argv[1]); "
-        f"X = np.column_stack([rcs_basis(df.mg, rcs_knots(df.mg, 4)), df[{ADJUST!r}].to_numpy(float)]); "
+        "X = np.column_stack([rcs_basis(df.mg, rcs_knots(df.mg, 4)), "
+        f"df[{ADJUST!r}].to_numpy(float)]); "
         "fit_cox(X, df.exit, (df.event == 1).to_numpy(float), entry=df.entry)",
         str(path),
     ]
