@@ -52,13 +52,15 @@ def write_report(
         "<h2>Nadir, corridor and shape</h2>",
         _p(_sentence(nadir_text(r))),
         _p(_sentence(corridor_text(r)), "def"),
-        _p(str(r.shape) if r.shape is not None else f"Shape: {r.notes['shape']}"),
+        _p(str(r.shape) if r.shape is not None else f"Shape: {r.notes['shape']}").replace(
+            "\n", "<br>"
+        ),
         "<h2>Quantile categories</h2>",
     ]
     if r.quantiles is not None:
         q = r.quantiles
         parts += [
-            quantile_rows(r).to_html(),
+            quantile_rows(r).rename_axis(None).to_html(),
             _p(f"Reference {q.reference}; p for trend = {q.p_trend:.3g}. {q.convention}.", "note"),
         ]
     else:
