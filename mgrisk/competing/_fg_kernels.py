@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._threads import threaded_from
+from ..cox import risk_weights
 
 __all__ = ["fg_pass", "fg_score_residuals"]
 
@@ -35,36 +36,6 @@ N_CHUNKS = 16
 PARALLEL_ROWS = 10_000
 #: Sums may be reassociated (vectorised); the fixed chunking keeps them thread-independent.
 FAST_SUMS = {"reassoc", "contract"}
-
-
-@njit(cache=True, fastmath=FAST_SUMS)
-def _eta_chunk(X, offset, beta, eta, start):
-    """eta = offset + X[start:start + eta.size] beta."""
-    m = eta.size
-    for i in range(m):
-        eta[i] = offset[i]
-    for j in range(X.shape[1]):
-        xj = X[start : start + m, j]
-        b = beta[j]
-        for i in range(m):
-            eta[i] += xj[i] * b
-
-
-@threaded_from(PARALLEL_ROWS)
-def _risk_weights(X, w, offset, beta):
-    """Linear predictors eta, their midrange ``shift`` and risk weights w exp(eta - shift)."""
-    n = X.shape[0]
-    size = (n + N_CHUNKS - 1) // N_CHUNKS
-    eta = np.empty(n)
-    wr = np.empty(n)
-    for c in prange(N_CHUNKS):
-        start, stop = min(n, c * size), min(n, (c + 1) * size)
-        _eta_chunk(X, offset[start:stop], beta, eta[start:stop], start)
-    shift = 0.5 * (eta.max() + eta.min())
-    for c in prange(N_CHUNKS):
-        for i in range(min(n, c * size), min(n, (c + 1) * size)):
-            wr[i] = w[i] * np.exp(eta[i] - shift)
-    return eta, shift, wr
 
 
 @njit(cache=True)
@@ -256,7 +227,7 @@ def _information_rows(X, wr, event, exit_pos, entry_pos, tail_pos, tail_scale, C
 def _terms(X, w, offset, beta, index, efron, resid):
     """Risk weights, subdistribution risk-set sums and event-time terms at beta."""
     exit_pos, entry_pos, tail_pos, tail_scale, w_time, death_ptr, death_rows, block_end = index
-    eta, shift, wr = _risk_weights(X, w, offset, beta)
+    eta, shift, wr = risk_weights(X, w, offset, beta)  # the Cox engine's, shared
     S = _risk_set_sums(X, wr, exit_pos, entry_pos, tail_pos, tail_scale, w_time, block_end)
     terms = _event_time_terms(X, w, eta, shift, wr, S, death_ptr, death_rows, efron, resid)
     return eta, shift, wr, terms

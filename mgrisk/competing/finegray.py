@@ -97,12 +97,14 @@ def _stratum(a, b, s, cause, delay, events_first):
     j = kept[np.repeat(first, counts) + offset]
     rows = np.concatenate([local, competing[owner]])
     order = np.argsort(rows, kind="stable")  # each person's own row, then the added ones
+    with np.errstate(divide="ignore", invalid="ignore"):  # W(T) = 0: R's rows are not finite
+        ratio = prob[j] / prob[j0][owner]
     return (
         rows[order],
         np.concatenate([a, ends[j - 1]])[order],
         np.concatenate([stop, ends[j]])[order],
         np.concatenate([s == cause, np.zeros(total, dtype=bool)])[order],
-        np.concatenate([np.ones(b.size), prob[j] / prob[j0][owner]])[order],
+        np.concatenate([np.ones(b.size), ratio])[order],
     )
 
 

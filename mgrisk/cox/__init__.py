@@ -22,6 +22,7 @@ _EXPORTS = {
     "likelihood": ".fit",
     "prepare_cox": ".prepare",
     "risk_set_sums": "._kernels",
+    "risk_weights": "._kernels",
     "time_groups": "._kernels",
 }
 __all__ = sorted(_EXPORTS)

@@ -120,7 +120,8 @@ def newton(
                 )
             step = step / 2  # step-halving: try half of the last step from the best point
             continue
-        converged = abs(1 - loglik / new_ll) <= tol and halving == 0
+        # R's rule |1 - loglik / new_ll| <= tol, written without dividing by a zero new_ll
+        converged = abs(new_ll - loglik) <= tol * abs(new_ll) and halving == 0
         halving = 0
         beta, loglik, score, info = new_beta, new_ll, new_score, new_info
         if converged:
