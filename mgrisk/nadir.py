@@ -79,8 +79,10 @@ def _quadratic_roots(a: float, b: float, c: float) -> list[float]:
     scale = max(abs(a), abs(b), abs(c))
     if scale == 0:
         return []
-    a, b, c = a / scale, b / scale, c / scale
-    if abs(a) < 1e-14:
+    # relative to the largest, coefficients below 1e-14 are rounding noise: zero them (a
+    # subnormal b would otherwise send -c / b to infinity)
+    a, b, c = (v / scale if abs(v / scale) >= 1e-14 else 0.0 for v in (a, b, c))
+    if a == 0:
         return [-c / b] if b else []
     disc = b * b - 4 * a * c
     if disc < 0:
