@@ -100,7 +100,7 @@ def rr_ci_to_log(rr, lower, upper, level: float = 0.95) -> tuple[np.ndarray, np.
     --------
     >>> b, s = rr_ci_to_log([1.0, 1.5], [np.nan, 1.1], [np.nan, 2.0454545])
     >>> np.round(b, 4).tolist(), np.round(s, 4).tolist()
-    ([0.0, 0.4055], [nan, 0.1583])
+    ([0.0, 0.4055], [nan, 0.1582])
     """
     z = float(ndtri(0.5 + level / 2))
     rr, lo, up = (np.asarray(v, dtype=float) for v in (rr, lower, upper))
