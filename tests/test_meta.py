@@ -382,3 +382,139 @@ def test_rereference_matches_crude_rates():
     y2, se2 = rereference(y, S, 2)
     np.testing.assert_allclose(y2, np.log(a / py) - np.log(a[2] / py[2]), atol=1e-12)
     np.testing.assert_allclose(se2[:2], np.sqrt(1 / a[:2] + 1 / a[2]), rtol=1e-10)
+
+
+# --- your cohort among them, the figure and the command line ----------------------------------
+def _rotterdam_fit():
+    from mgrisk import fit_dose_response
+
+    dr = json.loads((REF / "doseresponse.json").read_text())
+    case = next(
+        c for c in (dr if isinstance(dr, list) else dr["cases"]) if c["data"] == "rotterdam"
+    )
+    rt = pd.read_csv(REF / "data" / "rotterdam.csv")
+    fit = fit_dose_response(
+        rt,
+        case["exposure"],
+        case["time"],
+        case["event"],
+        adjust=case["adjust"],
+        knots=len(case["knots"]),
+        timefix=True,
+    )
+    return rt, case, fit
+
+
+def test_to_meta_table_is_the_r_quintile_table():
+    rt, case, fit = _rotterdam_fit()
+    q = case["quintiles"]
+    table = fit.to_meta_table(ref=3)
+    ref = table.se.isna().to_numpy()
+    assert ref.tolist() == [False, False, True, False, False]
+    np.testing.assert_allclose(np.exp(table.log_rr[~ref]), q["hr"], rtol=1e-6)
+    se = np.log(np.array(q["upper"]) / np.array(q["lower"])) / (2 * 1.959963984540054)
+    np.testing.assert_allclose(table.se[~ref], se, rtol=1e-6)
+    cat = pd.cut(rt[case["exposure"]], q["breaks"], include_lowest=True)  # R's cut
+    np.testing.assert_allclose(
+        table.dose, rt.groupby(cat, observed=True)[case["exposure"]].median()
+    )
+    assert table.cases.sum() == (rt[case["event"]] == 1).sum()
+    assert (table.type == "ir").all()
+    pooled = dose_response_meta(
+        pd.concat([table, table.assign(study="copy")]),
+        study="study",
+        dose="dose",
+        log_rr="log_rr",
+        se="se",
+        type="type",
+        cases="cases",
+        n="n",
+        knots=None,
+        method="fixed",
+        highlight="this cohort",
+    )
+    alone = dose_response_meta(
+        table,
+        study="study",
+        dose="dose",
+        log_rr="log_rr",
+        se="se",
+        type="type",
+        cases="cases",
+        n="n",
+        knots=None,
+        method="fixed",
+    )
+    # two identical studies: the same slope, half the variance
+    assert pooled.coef[0] == pytest.approx(alone.coef[0], rel=1e-10)
+    assert pooled.cov[0, 0] == pytest.approx(alone.cov[0, 0] / 2, rel=1e-10)
+
+
+def test_plot_meta_draws_the_pooled_curve_and_the_highlight():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mgrisk.plot import plot_meta
+
+    fit = dose_response_meta(DATA["milk_ov"], **COLS, knots=3, highlight=3)
+    fig, ax = plt.subplots()
+    plot_meta(fit, ax)
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    pooled = fit.curve(None)
+    np.testing.assert_allclose(lines["pooled"].get_ydata(), pooled.rr)
+    assert "3 (fit)" in lines and "3 categories" in [t.get_text() for t in ax.get_legend().texts]
+    plt.close(fig)
+
+
+def test_cli_meta_writes_curve_report_and_agrees_with_r(tmp_path, capsys):
+    from mgrisk.cli import main
+
+    case = next(c for c in FIXTURE["fits"] if _key(c) == ("milk_ov", "spline", 2, "reml"))
+    path = REF / "data" / "meta_milk_ov.csv"
+    argv = [
+        "meta",
+        str(path),
+        "--study",
+        "id",
+        "--dose",
+        "dose",
+        "--log-rr",
+        "logrr",
+        "--se",
+        "se",
+        "--type",
+        "type",
+        "--cases",
+        "cases",
+        "--n",
+        "n",
+        "--out",
+        str(tmp_path),
+    ]
+    assert main(argv) == 0
+    out = json.loads((tmp_path / "meta.json").read_text())
+    np.testing.assert_allclose(out["coef"], case["coef"], rtol=1e-6)
+    np.testing.assert_allclose(out["psi"], case["psi"], rtol=1e-6, atol=1e-9)
+    assert out["heterogeneity"]["Q"] == pytest.approx(case["Q"], rel=1e-9)
+    curve = pd.read_csv(tmp_path / "meta_curve.csv")
+    assert list(curve.columns) == [
+        "exposure",
+        "log_rr",
+        "se",
+        "rr",
+        "lower",
+        "upper",
+        "pi_lower",
+        "pi_upper",
+    ]
+    report = (tmp_path / "meta_report.html").read_text()
+    assert "Cochran" in report and "nonlinearity" in report and "data:image/png" in report
+    assert (tmp_path / "meta.png").stat().st_size > 10_000
+    bad = argv[:]
+    bad[bad.index("cases") if "cases" in bad else 0] = "cases"
+    bad[bad.index("--cases") + 1] = "events"
+    assert main(bad) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("mgrisk: error: column 'events' (cases) not in")
