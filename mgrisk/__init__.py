@@ -17,6 +17,7 @@ _EXPORTS = {
     "SplineWarning": ".errors",
     "StudyResult": ".validate",
     "cumulative_incidence": ".competing",
+    "dose_response_meta": ".meta",
     "fit_cox": ".cox",
     "fit_dose_response": ".doseresponse",
     "fit_fine_gray": ".competing",

@@ -26,6 +26,10 @@ EXAMPLES = {
     "simulate": "example: mgrisk simulate rotterdam --n 20000 --seed 1 --out cohort.parquet",
     "validate": "example: mgrisk validate rotterdam --reps 200 --out study/",
     "check-shape": "example: mgrisk check-shape rotterdam --expect U",
+    "meta": (
+        "example: mgrisk meta studies.csv --study id --dose dose --log-rr logrr --se se "
+        "--type type --cases cases --n n --knots 3 --out meta/"
+    ),
 }
 
 
@@ -306,6 +310,68 @@ def cmd_check_shape(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_meta(args) -> int:
+    """Pool published dose-response tables: curve (CSV, JSON), figure and HTML report."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from io import BytesIO
+
+    import matplotlib.pyplot as plt
+
+    from .meta import dose_response_meta
+    from .meta.report import meta_dict, meta_html
+    from .plot import plot_meta
+
+    data = _read_table(args.data)
+    knots = None if args.knots in (None, "linear") else _knots_arg(args.knots)
+    highlight = args.highlight
+    if highlight is not None and args.study in data.columns:  # labels may be read as numbers
+        labels = {str(v): v for v in data[args.study].unique()}
+        highlight = labels.get(highlight, highlight)
+    fit = dose_response_meta(
+        data,
+        study=args.study,
+        dose=args.dose,
+        log_rr=args.log_rr,
+        se=args.se,
+        rr=args.rr,
+        lower=args.lower,
+        upper=args.upper,
+        type=args.type,
+        cases=args.cases,
+        n=args.n,
+        knots=knots,
+        method=args.method,
+        stage=args.stage,
+        covariance=args.covariance,
+        unit=args.unit,
+        highlight=highlight,
+    )
+    ref = None if args.ref is None else float(args.ref)
+    curve = fit.curve(None, ref=ref)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    curve.to_csv(out / "meta_curve.csv", index=False)
+    (out / "meta.json").write_text(
+        json.dumps(meta_dict(fit, curve), indent=2, default=float), encoding="utf-8"
+    )
+    fig, ax = plt.subplots(figsize=(9.5, 4.8), layout="constrained")
+    plot_meta(fit, ax, ref=ref)
+    png = BytesIO()
+    fig.savefig(png, format="png", dpi=160)
+    plt.close(fig)
+    (out / "meta.png").write_bytes(png.getvalue())
+    (out / "meta_report.html").write_text(meta_html(fit, png.getvalue(), curve), encoding="utf-8")
+    tests = fit.tests()
+    print(
+        f"{fit.n_studies} studies; I2 {fit.I2:.1f} %; overall p {tests.loc['overall', 'p']:.3g}"
+        + (f"; nonlinear p {tests.loc['nonlinear', 'p']:.3g}" if fit.shape == "spline" else "")
+    )
+    print(f"wrote {out}/meta_curve.csv, meta.json, meta.png, meta_report.html")
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse whose errors are one line (``mgrisk: error: ...``, exit 2), not a usage dump."""
 
@@ -425,6 +491,28 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--n", type=int, help="people to simulate (scenarios)")
     chk.add_argument("--seed", type=int, default=0)
     chk.set_defaults(run=cmd_check_shape)
+
+    met = command("meta", "Dose-response meta-analysis of published category tables.")
+    met.add_argument("data", help="CSV or Parquet: one row per exposure category per study")
+    met.add_argument("--study", required=True, help="study label column")
+    met.add_argument("--dose", required=True, help="assigned dose column (exposure units)")
+    met.add_argument("--log-rr", help="log relative risk column (0 on reference rows)")
+    met.add_argument("--se", help="SE of the log RR (empty on reference rows)")
+    met.add_argument("--rr", help="relative risk column (instead of --log-rr/--se)")
+    met.add_argument("--lower", help="lower 95%% CI bound of the RR")
+    met.add_argument("--upper", help="upper 95%% CI bound of the RR")
+    met.add_argument("--type", help="study type column: cc, ci or ir")
+    met.add_argument("--cases", help="cases per category")
+    met.add_argument("--n", help="persons (cc, ci) or person-time (ir) per category")
+    met.add_argument("--knots", help="'linear', a number of knots (default 3) or knots a,b,c")
+    met.add_argument("--method", choices=["reml", "ml", "fixed"], default="reml")
+    met.add_argument("--stage", type=int, choices=[1, 2], default=2)
+    met.add_argument("--covariance", choices=["gl", "hamling", "independent"], default="gl")
+    met.add_argument("--ref", help="reference dose of the curve (default: the lowest dose)")
+    met.add_argument("--unit", help="unit of the dose, e.g. mmol/L")
+    met.add_argument("--highlight", help="a study to highlight (e.g. your cohort)")
+    met.add_argument("--out", required=True, help="output folder")
+    met.set_defaults(run=cmd_meta, knots="3")
     return parser
 
 

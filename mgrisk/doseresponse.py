@@ -631,6 +631,40 @@ class DoseResponse:
             conf_type=conf_type,
         )
 
+    def to_meta_table(self, q: int = 5, ref: str | int = 1, study: str = "this cohort"):
+        """The quantile table as a dose-response meta-analysis input (`mgrisk.dose_response_meta`):
+        one row per category with its median exposure as dose, log HR and SE (empty on the
+        reference), events as cases and person-time as n, type "ir".
+
+        Examples
+        --------
+        >>> table = fit.to_meta_table()  # doctest: +SKIP
+        >>> dose_response_meta(pd.concat([published, table]), study="study", dose="dose",
+        ...                    log_rr="log_rr", se="se", type="type", cases="cases", n="n",
+        ...                    highlight="this cohort")  # doctest: +SKIP
+        """
+        from .quantiles import quantile_categories
+
+        qt = self.quantile_table(q=q, ref=ref, level=0.95)
+        t = qt.table
+        cat, _ = quantile_categories(self.x, q)
+        z = float(ndtri(0.975))  # the table's CIs are 95 %: log(upper / lower) = 2 z se
+        reference = t.index == qt.reference
+        log_rr = np.where(reference, 0.0, np.log(t["hr"].to_numpy()))
+        se = np.where(reference, np.nan, np.log(t["upper"] / t["lower"]).to_numpy() / (2 * z))
+        return pd.DataFrame(
+            {
+                "study": study,
+                "category": t.index.to_numpy(),
+                "dose": [float(np.median(self.x[cat == k])) for k in range(q)],
+                "log_rr": log_rr,
+                "se": se,
+                "cases": t["events"].to_numpy(),
+                "n": t["person_time"].to_numpy(),
+                "type": "ir",
+            }
+        )
+
     # --- results and reporting ---------------------------------------------------------------
     def results(self, **options) -> Results:
         """Everything a report shows, computed once (see `mgrisk.results.Options`)."""

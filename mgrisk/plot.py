@@ -407,3 +407,89 @@ def plot_cumulative_incidence(
             fontsize=7.5,
         )
     return axes
+
+
+def plot_meta(result, ax=None, *, grid=None, ref: float | None = None, level: float = 0.95):
+    """A dose-response meta-analysis: each study's own curve (thin, grey), the pooled curve with
+    its confidence band and prediction interval, and the highlighted study (e.g. your cohort,
+    ``result.highlight``) in vermilion.
+
+    Parameters
+    ----------
+    result : mgrisk.meta.MetaResult
+    grid, ref : optional
+        Doses of the pooled curve (default: the doses' 1st to 99th centile) and the reference
+        dose (default: the lowest dose).
+    """
+    ax = _axes(ax, figsize=(8.0, 4.8))
+    pooled = result.curve(grid, ref=ref, level=level)
+    r = pooled.attrs["ref"]
+    studies = result.study_curves(ref=r)
+    highlight = result.highlight
+    first = True
+    for label, part in studies.groupby("study", sort=False):
+        if highlight is not None and label == highlight:
+            continue
+        ax.plot(
+            part.exposure,
+            part.rr,
+            color="#888888",
+            lw=0.8,
+            alpha=0.7,
+            label="single studies" if first else None,
+        )
+        first = False
+    ax.fill_between(
+        pooled.exposure,
+        pooled.lower,
+        pooled.upper,
+        color="#BBBBBB",
+        alpha=0.6,
+        linewidth=0,
+        label=f"pooled, {level:.0%} CI",
+    )
+    ax.plot(
+        pooled.exposure,
+        pooled.pi_lower,
+        color=BLACK,
+        lw=0.9,
+        ls=":",
+        label=f"{level:.0%} prediction interval",
+    )
+    ax.plot(pooled.exposure, pooled.pi_upper, color=BLACK, lw=0.9, ls=":")
+    ax.plot(pooled.exposure, pooled.rr, color=BLACK, lw=2.2, label="pooled")
+    if highlight is not None:
+        t = result.table
+        idx = t.rows_of(highlight) if highlight in t.studies else np.array([], dtype=int)
+        if idx.size:
+            part = studies[studies.study == highlight]
+            if len(part):
+                ax.plot(
+                    part.exposure,
+                    part.rr,
+                    color=VERMILION,
+                    lw=2.0,
+                    ls="--",
+                    label=f"{highlight} (fit)",
+                )
+            se = np.where(t.ref[idx], 0.0, t.se[idx])
+            shift = float(result.curve(np.array([t.dose[idx[0]]]), ref=r).log_rr.iloc[0])
+            y = np.exp(t.log_rr[idx] + shift)  # its categories, anchored on the pooled curve
+            z = 1.959963984540054
+            ax.errorbar(
+                t.dose[idx],
+                y,
+                yerr=[y - y * np.exp(-z * se), y * np.exp(z * se) - y],
+                fmt="s",
+                color=VERMILION,
+                ms=5,
+                capsize=2,
+                label=f"{highlight} categories",
+            )
+    ax.axhline(1.0, color="#666666", lw=0.7)
+    ax.set_yscale("log")
+    _finish_log_axis(ax, f"relative risk vs {r:.4g}{result.curve.unit_suffix}")
+    ax.set_xlabel(result.curve.label)
+    ax.set_title(_wrap(result.curve.estimated_by, 70), fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)
+    return ax
