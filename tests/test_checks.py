@@ -226,3 +226,97 @@ def test_influence_table_leaves_people_out(sim_fit):
     coef0, _ = sim_fit._refit_without([])
     np.testing.assert_allclose(coef0, sim_fit.curve.coef, rtol=1e-7, atol=1e-9)
     assert table.attrs["nadir"] == pytest.approx(sim_fit.curve.minimum()[0])
+
+
+# --- where users see them -------------------------------------------------------------------
+def test_results_report_json_and_html_show_the_checks(sim_fit, tmp_path):
+    from mgrisk.html_report import write_report
+    from mgrisk.report import result_dict, summary_text
+
+    r = sim_fit.results(checks=True)
+    assert sim_fit.results().checks is None  # off unless asked for (the CLI asks)
+    table = sim_fit.ph_test()
+    np.testing.assert_allclose(r.checks.ph.chi2, table.chi2)
+    text = summary_text(r)
+    assert "Model checks: proportional hazards" in text and "concordance" in text
+    assert r.checks.sentence in text
+    d = result_dict(r)["checks"]
+    assert [row["term"] for row in d["ph_test"]] == list(table.index)
+    assert d["concordance"]["value"] == pytest.approx(sim_fit.concordance().value)
+    html = write_report(r, tmp_path / "r.html", b"png").read_text()
+    assert "<h2>Model checks</h2>" in html and "GLOBAL" in html
+
+
+def test_sentence_names_the_failing_term(sim_fit):
+    from dataclasses import replace
+
+    checks = sim_fit.results(checks=True).checks
+    fake = checks.ph.copy()
+    fake.loc["female", "p"] = 0.001
+    failing = replace(checks, ph=fake)
+    assert failing.failing[:1] == ["female"]
+    assert "'female' (p = 0.001)" in failing.sentence
+    assert "No term fails" in replace(checks, ph=fake.assign(p=0.5)).sentence
+
+
+def test_cli_fit_writes_the_residual_figures(tmp_path, capsys):
+    from mgrisk.cli import main
+
+    path = tmp_path / "cohort.csv"
+    simulate_cohort("rotterdam", n=2500, seed=5).to_csv(path, index=False)
+    argv = [
+        "fit",
+        path,
+        "--exposure",
+        "mg",
+        "--time",
+        "exit",
+        "--entry",
+        "entry",
+        "--event",
+        "event",
+        "--adjust",
+        "female",
+        "--quiet",
+        "--out",
+        tmp_path / "out",
+    ]
+    assert main([str(a) for a in argv]) == 0, capsys.readouterr().err
+    for name in ("schoenfeld.png", "functional_form.png"):
+        assert (tmp_path / "out" / name).stat().st_size > 5000, name
+    result = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert result["checks"]["ph_test"][-1]["term"] == "GLOBAL"
+    assert "Model checks" in capsys.readouterr().out
+
+
+def test_assert_proportional_hazards(sim_fit):
+    from mgrisk.testing import assert_proportional_hazards
+
+    p = sim_fit.ph_test().p["GLOBAL"]
+    assert assert_proportional_hazards(sim_fit, alpha=p / 2) is sim_fit
+    with pytest.raises(AssertionError, match="proportional hazards rejected for GLOBAL"):
+        assert_proportional_hazards(sim_fit, alpha=min(0.999, p * 2))
+    with pytest.raises(InputError, match="term='nope': not among the tested terms"):
+        assert_proportional_hazards(sim_fit, term="nope")
+
+
+def test_martingale_check_recovers_a_known_log_hr():
+    """Simulated truth: log-HR 0.6 x, no other covariate; the log ratio of smoothed observed
+    to expected events of the null model follows 0.6 x up to a constant (it attenuates strong
+    effects: the null model's baseline hazard absorbs part of them)."""
+    rng = np.random.default_rng(11)
+    n = 20000
+    x = rng.uniform(-1, 1, n)
+    t = rng.exponential(np.exp(-0.6 * x))
+    c = rng.exponential(2.0, n)
+    frame = pd.DataFrame({"x": x, "time": np.minimum(t, c), "event": (t <= c).astype(int)})
+    fit = fit_dose_response(frame, "x", "time", "event", knots=4)
+    check = fit.martingale_check(n_points=21)
+    inner = check[(check.exposure > -0.7) & (check.exposure < 0.7)]
+    slope = np.polyfit(inner.exposure, inner.log_ratio, 1)[0]
+    assert slope == pytest.approx(0.6, abs=0.12)
+    np.testing.assert_allclose(
+        inner.fitted - inner.fitted.mean(),
+        0.6 * (inner.exposure - inner.exposure.mean()),
+        atol=0.1,
+    )
