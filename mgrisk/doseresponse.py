@@ -738,7 +738,7 @@ class DoseResponse:
         >>> fit = fit_dose_response(simulate_cohort("rotterdam", n=2000, seed=1), "mg",
         ...                         "exit", "event", entry="entry", adjust="female")
         >>> curves = fit.hr_curve_by_time(times=[70, 80, 90])
-        >>> sorted(curves.time.unique())
+        >>> sorted(curves.time.unique().tolist())
         [70.0, 80.0, 90.0]
         """
         from .checks.timevarying import hr_by_time

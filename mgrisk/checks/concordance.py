@@ -73,7 +73,7 @@ def concordance(data: PreparedCox, fit: CoxResult | np.ndarray) -> Concordance:
     Examples
     --------
     >>> from mgrisk.cox import prepare_cox
-    >>> d = prepare_cox([[0.0]] * 4, [1.0, 2.0, 3.0, 4.0], [1, 1, 1, 0])
+    >>> d = prepare_cox([[0.0], [1.0], [0.0], [1.0]], [1.0, 2.0, 3.0, 4.0], [1, 1, 1, 0])
     >>> concordance(d, np.array([3.0, 2.0, 1.0, 0.0])).value  # higher risk dies first
     1.0
     """
