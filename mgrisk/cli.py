@@ -87,6 +87,7 @@ def _results(fit, model, *, jobs, quiet: bool):
         jobs=jobs,
         progress=not quiet,
         quantiles=model.quantiles,
+        checks=True,
     )
 
 
@@ -120,6 +121,14 @@ def _write_outputs(results, out: Path, formats: list[str]) -> None:
     for fmt in [f for f in formats if f != "png"]:
         fig.savefig(out / f"corridor.{fmt}", dpi=160)
     plt.close(fig)
+    if results.checks is not None:  # the model checks' residual figures
+        from .plot import plot_functional_form, plot_schoenfeld
+
+        axes = plot_schoenfeld(results.checks)
+        axes[0].figure.savefig(out / "schoenfeld.png", dpi=130)
+        ax = plot_functional_form(results.checks)
+        ax.figure.savefig(out / "functional_form.png", dpi=130)
+        plt.close("all")
     write_report(results, out / "report.html", png.getvalue())
 
 

@@ -31,6 +31,28 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
+def _checks_section(r: Results) -> list[str]:
+    """Model checks: the PH test table, concordance and the sentence on failing terms."""
+    if r.checks is None:
+        if "checks" in r.notes:
+            return ["<h2>Model checks</h2>", _p(f"Not available: {r.notes['checks']}")]
+        return []
+    c, con = r.checks, r.checks.concordance
+    return [
+        "<h2>Model checks</h2>",
+        _p(
+            f"Proportional hazards: score test per term as survival::cox.zph ({c.transform} "
+            "transform of time; the exposure's spline is one term)."
+        ),
+        c.ph.to_html(float_format="%.4g"),
+        _p(
+            f"Concordance (Harrell's C, as survival::concordance): {con.value:.4f} "
+            f"(se {con.se:.4f})."
+        ),
+        _p(c.sentence, "def" if c.failing else "note"),
+    ]
+
+
 def write_report(
     results: Results, path: Path, png: bytes, *, title: str = "mgrisk dose-response report"
 ) -> Path:
@@ -71,6 +93,7 @@ def write_report(
         "<h2>Coefficients</h2>",
         _p("Spline coefficients are not hazard ratios: the curve above is their reading.", "note"),
         r.coefficients.to_html(float_format=fmt),
+        *_checks_section(r),
         "<h2>Methods</h2>",
         _p(methods_text(r)),
         "</body></html>",

@@ -14,7 +14,14 @@ import numpy as np
 if TYPE_CHECKING:
     from .doseresponse import DoseResponse
 
-__all__ = ["plot_coverage", "plot_hr_curve", "plot_nadir_distribution", "plot_truth_vs_estimate"]
+__all__ = [
+    "plot_coverage",
+    "plot_functional_form",
+    "plot_hr_curve",
+    "plot_nadir_distribution",
+    "plot_schoenfeld",
+    "plot_truth_vs_estimate",
+]
 
 BLACK, ORANGE, SKY, GREEN, BLUE, VERMILION = (
     "#000000",
@@ -492,4 +499,84 @@ def plot_meta(result, ax=None, *, grid=None, ref: float | None = None, level: fl
     ax.set_xlabel(result.curve.label)
     ax.set_title(_wrap(result.curve.estimated_by, 70), fontsize=9)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)
+
+
+# --- model checks (mgrisk.checks) ----------------------------------------------------------
+def plot_schoenfeld(checks, axes=None):
+    """Scaled Schoenfeld residuals against transformed time, one panel per term, with a smooth
+    and its 95 % band (as cox.zph's plot), and a last panel with the exposure's implied log-HR
+    at a few exposure values over time. ``checks`` is a `ModelChecks` (``Results.checks``).
+    Returns the axes."""
+    import matplotlib.pyplot as plt
+
+    terms = list(checks.schoenfeld_smooth.term.unique())
+    if axes is None:
+        n = len(terms) + 1
+        cols = min(n, 3)
+        rows = (n + cols - 1) // cols
+        _, grid = plt.subplots(
+            rows, cols, figsize=(4.2 * cols, 3.3 * rows), layout="constrained", squeeze=False
+        )
+        axes = grid.ravel()
+        for ax in axes[n:]:
+            ax.set_visible(False)
+    res, sm = checks.schoenfeld, checks.schoenfeld_smooth
+    xlab = f"time ({checks.transform} transform)"
+    for ax, term in zip(axes, terms, strict=False):
+        ax.plot(res.ttime, res[term], ".", ms=2.5, color=SKY, alpha=0.5, label="residuals")
+        s = sm[sm.term == term]
+        ax.fill_between(
+            s.ttime, s.lower, s.upper, color=BLUE, alpha=0.2, hatch="//", label="95 % band"
+        )
+        ax.plot(s.ttime, s.fit, "-", color=BLUE, lw=2, label="smooth")
+        p = checks.ph.p[term]
+        ax.set_title(f"{term}: PH test p = {p:.3g}", fontsize=9)
+        ax.set_xlabel(xlab)
+        ax.set_ylabel("beta(t)" if len(s) and term != checks.exposure else "multiplier of log-HR")
+        lo, hi = np.nanquantile(res[term], [0.01, 0.99])
+        pad = 0.1 * (hi - lo)
+        ax.set_ylim(lo - pad, hi + pad)
+    last = axes[len(terms)] if len(axes) > len(terms) else None
+    if last is not None:
+        styles = ["-", "--", "-.", ":"]
+        for k, (label, part) in enumerate(checks.log_hr_over_time.groupby("value", sort=False)):
+            last.plot(part.ttime, part.log_hr, styles[k % 4], lw=1.8, label=label)
+        last.axhline(0, color=BLACK, lw=0.6)
+        last.set_title(f"{checks.exposure}: implied log-HR over time", fontsize=9)
+        last.set_xlabel(xlab)
+        last.set_ylabel("log-HR")
+        last.legend(fontsize=7)
+    return axes
+
+
+def plot_functional_form(checks, ax=None):
+    """Therneau's functional-form check: the smoothed martingale residuals of the model
+    without the exposure (with band), the log ratio of smoothed observed to expected events,
+    and the fitted spline's log-HR shifted to the same mean. Returns the axes."""
+    ax = _axes(ax)
+    f = checks.functional_form
+    ax.fill_between(
+        f.exposure,
+        f.lower,
+        f.upper,
+        color=SKY,
+        alpha=0.3,
+        hatch="..",
+        label="martingale smooth, 95 % band",
+    )
+    ax.plot(f.exposure, f.martingale, "-", color=SKY, lw=1.5, label="martingale residuals (smooth)")
+    ax.plot(
+        f.exposure,
+        f.log_ratio,
+        "--",
+        color=VERMILION,
+        lw=2,
+        label="log(observed / expected), smoothed",
+    )
+    ax.plot(f.exposure, f.fitted, "-", color=BLACK, lw=2, label="fitted spline log-HR")
+    ax.axhline(0, color=BLACK, lw=0.5)
+    ax.set_xlabel(checks.exposure)
+    ax.set_ylabel("residual / log-HR")
+    ax.set_title("Functional form: model without the exposure", fontsize=10)
+    ax.legend(fontsize=8)
     return ax

@@ -21,6 +21,9 @@ number is not supported by the data):
 - ``quantiles``: {``table``: [{``category``, ``interval``, ``n``, ``events``, ``person_time``,
   ``rate_per_1000``, ``hr``, ``lower``, ``upper``, ``p``}], ``p_trend``, ``reference``,
   ``rate_unit``, ``convention``} or null
+- ``checks``: {``ph_test``: [{``term``, ``chi2``, ``df``, ``p``}] (``GLOBAL`` last),
+  ``transform``, ``alpha``, ``failing``: [term], ``concordance``: {``value``, ``se``,
+  ``concordant``, ``discordant``, ``tied_risk``}, ``sentence``} or null (not asked for)
 - ``notes``: {section: why it could not be estimated}; ``options``: how results were computed;
   ``cox_fits``: the number of Cox fits the run made
 - ``methods``: the methods paragraph
@@ -36,6 +39,7 @@ import pandas as pd
 from .results import Results
 
 __all__ = [
+    "checks_text",
     "corridor_text",
     "json_safe",
     "methods_text",
@@ -209,7 +213,27 @@ def summary_text(r: Results) -> str:
         lines.append(f"not estimable: {r.notes.get('quantiles') or r.notes.get('p_trend')}")
     lines += ["", nadir_text(r), corridor_text(r)]
     lines.append(str(r.shape) if r.shape is not None else f"shape: {r.notes['shape']}")
-    return "\n".join(lines)
+    text = checks_text(r)
+    return "\n".join(lines + (["", text] if text else []))
+
+
+def checks_text(r: Results) -> str:
+    """The model checks section: PH tests (cox.zph's score test), concordance, a sentence on
+    terms that fail; empty when the run did not ask for checks."""
+    if r.checks is None:
+        return f"Model checks: not available ({r.notes['checks']})" if "checks" in r.notes else ""
+    c = r.checks
+    con = c.concordance
+    return "\n".join(
+        [
+            f"Model checks: proportional hazards (score test as survival::cox.zph, "
+            f"{c.transform} transform of time):",
+            c.ph.to_string(float_format=lambda v: f"{v:.4g}"),
+            f"concordance (Harrell's C, as survival::concordance) = {con.value:.4f} "
+            f"(se {con.se:.4f})",
+            c.sentence,
+        ]
+    )
 
 
 def result_dict(r: Results) -> dict:
@@ -277,6 +301,7 @@ def result_dict(r: Results) -> dict:
             "notes": r.notes,
             "options": asdict(r.options),
             "cox_fits": r.n_fits,
+            "checks": None if r.checks is None else r.checks.to_dict(),
             "methods": methods_text(r),
         }
     )

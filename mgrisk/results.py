@@ -25,6 +25,7 @@ from .quantiles import QuantileTable
 from .shape import ShapeResult
 
 if TYPE_CHECKING:
+    from .checks.summary import ModelChecks
     from .doseresponse import DoseResponse
 
 __all__ = ["Options", "Results", "compute_results"]
@@ -40,7 +41,8 @@ class Options:
     most 1 + ``corridor_delta``; "ci") at ``corridor_level``; ``n_boot`` > 0 gives the corridor
     ends bootstrap CIs (and the nadir, with ``nadir_method="bootstrap"``); ``quantiles``
     categories; ``alpha`` the level of the shape tests; ``lr_test`` adds the likelihood-ratio
-    test of nonlinearity (the Wald test of the nonlinear terms is always in ``anova``).
+    test of nonlinearity (the Wald test of the nonlinear terms is always in ``anova``);
+    ``checks`` adds the model checks (`mgrisk.checks.summary.ModelChecks`, tested at ``alpha``).
     """
 
     ref: str | float | None = None
@@ -57,6 +59,7 @@ class Options:
     quantiles: int = 5
     alpha: float = 0.05
     lr_test: bool = False  # the likelihood-ratio test of nonlinearity (fits the linear model)
+    checks: bool = False  # model checks (PH tests, concordance, residuals; `mgrisk fit`: on)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class Results:
     exposure: ExposureSummary
     notes: dict[str, str] = field(default_factory=dict)  # section -> why it is missing
     n_fits: int = 0  # Cox fits this run made
+    checks: ModelChecks | None = None  # PH tests, concordance, residual pictures (mgrisk.checks)
 
     @property
     def nadir_supported(self) -> bool:
@@ -175,6 +179,11 @@ def compute_results(fit: DoseResponse, options: Options) -> Results:
         points = _quantile_points(quantiles.table, fit.x, fit, figure_ref)
     shape = _section(notes, "shape", lambda: fit.shape(o.alpha))
     lr = _section(notes, "lr_nonlinear", fit.lr_test) if o.lr_test else None
+    checks = None
+    if o.checks:
+        from .checks.summary import model_checks
+
+        checks = _section(notes, "checks", lambda: model_checks(fit, o.alpha))
     return Results(
         options=o,
         model=describe(fit),
@@ -191,4 +200,5 @@ def compute_results(fit: DoseResponse, options: Options) -> Results:
         exposure=fit.curve.x,
         notes=notes,
         n_fits=fit.n_fits,
+        checks=checks,
     )

@@ -13,7 +13,7 @@ from .doseresponse import DoseResponse, fit_dose_response
 from .scenario import Scenario, load_scenario
 from .validate import Analysis, StudyResult, simulation_study
 
-__all__ = ["assert_recovers", "assert_shape"]
+__all__ = ["assert_proportional_hazards", "assert_recovers", "assert_shape"]
 
 
 def assert_shape(
@@ -78,3 +78,50 @@ def assert_recovers(
     if problems:
         raise AssertionError(f"{s.name}: " + "; ".join(problems) + "\n" + study.summary())
     return study
+
+
+def assert_proportional_hazards(
+    result_or_data,
+    *,
+    alpha: float = 0.05,
+    transform: str = "km",
+    term: str = "GLOBAL",
+    **fit_kwargs,
+) -> DoseResponse:
+    """Fail when the proportional-hazards score test (as ``survival::cox.zph``) rejects.
+
+    Parameters
+    ----------
+    result_or_data : DoseResponse or pandas.DataFrame
+        A fitted result, or data to fit with ``fit_kwargs``.
+    alpha : float
+        The test level: fail when p < alpha.
+    transform : {"km", "rank", "identity", "log"}
+        The function of time tested.
+    term : str
+        "GLOBAL" (default), or a term (the exposure's name tests its spline as one term).
+
+    Examples
+    --------
+    >>> from mgrisk import simulate_cohort
+    >>> cohort = simulate_cohort("rotterdam", n=2000, seed=2)
+    >>> fit = assert_proportional_hazards(cohort, exposure="mg", time="exit", event="event",
+    ...                                   entry="entry", alpha=0.001)
+    """
+    from .errors import InputError
+
+    fit = result_or_data
+    if isinstance(result_or_data, pd.DataFrame):
+        fit = fit_dose_response(result_or_data, **fit_kwargs)
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha={alpha}: a test level must be between 0 and 1, e.g. 0.05")
+    table = fit.ph_test(transform, True)
+    if term not in table.index:
+        raise InputError(f"term={term!r}: not among the tested terms {list(table.index)}")
+    p = float(table.p[term])
+    if p < alpha:
+        raise AssertionError(
+            f"proportional hazards rejected for {term}: p = {p:.3g} < {alpha} "
+            f"({transform} transform)\n{table.to_string()}"
+        )
+    return fit

@@ -177,6 +177,18 @@ class CoxResult:
     def _residuals(self):
         return self.model.score_residuals(self.beta_scaled)
 
+    def dfbeta(self, collapse: bool = True) -> np.ndarray:
+        """Approximate change of each coefficient when a row (or, with ``collapse`` and a
+        cluster, a cluster) is left out: R's ``residuals(fit, type = "dfbeta", collapse =
+        cluster)``, the case-weighted score residuals times the model-based covariance.
+        Rows in the caller's order; clusters in the order of their sorted labels."""
+        d = self.data
+        L, _, _ = self._residuals
+        D = (L * d.weights[:, None]) @ self.cov_scaled / d.scale
+        if collapse and d.cluster is not None:
+            return pd.DataFrame(D).groupby(d.cluster).sum().to_numpy()
+        return d.to_caller(D)
+
     @cached_property
     def means(self) -> pd.Series:
         """Centring of `linear_predictors`, as R: 0 for columns holding only -1/0/1; otherwise
