@@ -173,8 +173,8 @@ def cmd_demo(args) -> int:
     print(f"Synthetic Rotterdam-like cohort ({scenario.source}); seed {args.seed}")
     print(summary_text(results))
     print(
-        f"\nwrote {out}/corridor.png, report.html, summary.txt, results.json, curve.csv, "
-        f"quintiles.csv in {time.perf_counter() - start:.1f} s"
+        f"\nwrote {out}/: {', '.join(sorted(p.name for p in out.iterdir()))} in "
+        f"{time.perf_counter() - start:.1f} s"
     )
     return 0
 
