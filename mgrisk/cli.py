@@ -7,7 +7,9 @@ stderr and exit status 2; ``check-shape`` exits 1 when the shape is not the one 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -27,31 +29,6 @@ EXAMPLES = {
     "validate": "example: mgrisk validate rotterdam --reps 200 --out study/",
     "check-shape": "example: mgrisk check-shape rotterdam --expect U",
 }
-
-
-def _read_table(path: str):
-    import pandas as pd
-
-    p = Path(path)
-    if not p.exists():
-        raise MgriskError(f"file not found: {path}")
-    try:
-        if p.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(p)
-        return pd.read_csv(p)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise MgriskError(
-            f"{path}: cannot be read as {'Parquet' if p.suffix == '.parquet' else 'CSV'} ({exc})"
-        ) from None
-
-
-def _write_table(df, path: str) -> None:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    if p.suffix.lower() in (".parquet", ".pq"):
-        df.to_parquet(p, index=False)
-    else:
-        df.to_csv(p, index=False)
 
 
 def _write_outputs(fit, out: Path, model, formats: list[str], *, jobs, quiet: bool) -> str:
@@ -145,8 +122,9 @@ def cmd_demo(args) -> int:
 
 def cmd_fit(args) -> int:
     from .models import Model, load_model
+    from .tables import read_table
 
-    data = _read_table(args.data)
+    data = read_table(args.data, sep=args.sep, decimal=args.decimal)
     _warmup.start(len(data))
     if args.model:
         model = load_model(args.model)
@@ -188,26 +166,26 @@ def cmd_fit(args) -> int:
 
 def cmd_simulate(args) -> int:
     from .simulate import simulate_cohort
+    from .tables import check_table_path, write_table
 
+    check_table_path(args.out)
     cohort = simulate_cohort(args.scenario, n=args.n, seed=args.seed)
-    _write_table(cohort, args.out)
+    write_table(cohort, args.out)
     counts = cohort.event.value_counts().sort_index().to_dict()
     print(f"wrote {len(cohort):,} people to {args.out} (event codes: {counts})")
     return 0
 
 
 def cmd_validate(args) -> int:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plot import plot_coverage, plot_nadir_distribution
+    from .results_folder import check_out_folder, results_folder
+    from .scenario import load_scenario
     from .validate import simulation_study
 
+    check_out_folder(args.out)
+    scenario = load_scenario(args.scenario)
     backend = "dask" if args.scheduler else "local"
     study = simulation_study(
-        args.scenario,
+        scenario,
         reps=args.reps,
         n=args.n,
         seed=args.seed,
@@ -216,28 +194,42 @@ def cmd_validate(args) -> int:
         scheduler=args.scheduler,
         progress=not args.quiet,
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    inputs = [scenario.path] if Path(args.scenario).suffix == ".toml" else []
+    with results_folder(args.out, command=args.argv, inputs=inputs, seed=args.seed) as tmp:
+        _write_study(study, tmp)
+    print(study.summary())
+    print(f"wrote {args.out}/study.json, summary.txt, coverage.png, nadirs.png, run.json")
+    return 0
+
+
+def _write_study(study, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plot import plot_coverage, plot_nadir_distribution
+
     (out / "study.json").write_text(json.dumps(study.to_dict(), indent=2))
     (out / "summary.txt").write_text(study.summary() + "\n")
     for name, draw in (("coverage", plot_coverage), ("nadirs", plot_nadir_distribution)):
         fig, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
-        draw(study, ax)
-        fig.savefig(out / f"{name}.png", dpi=200)
-        plt.close(fig)
-    print(study.summary())
-    print(f"wrote {out}/study.json, summary.txt, coverage.png, nadirs.png")
-    return 0
+        try:
+            draw(study, ax)
+            fig.savefig(out / f"{name}.png", dpi=200)
+        finally:
+            plt.close(fig)
 
 
 def cmd_check_shape(args) -> int:
     from .doseresponse import fit_dose_response
     from .scenario import load_scenario
     from .simulate import simulate_cohort
+    from .tables import read_table
 
     source = Path(args.source)
     if source.suffix.lower() in (".csv", ".parquet", ".pq"):
-        data = _read_table(args.source)
+        data = read_table(args.source, sep=args.sep, decimal=args.decimal)
         missing = [f"--{k}" for k in ("exposure", "time", "event") if getattr(args, k) is None]
         if missing:
             raise MgriskError(f"checking a data file needs {', '.join(missing)}")
@@ -273,8 +265,149 @@ def cmd_check_shape(args) -> int:
     return 0 if ok else 1
 
 
+class _UsageError(Exception):
+    """A bad command line: one line, no usage dump."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse without the usage dump: an error is one line naming the option and the fix."""
+
+    def error(self, message: str):
+        message = re.sub(r"^argument (\S+?)(/\S+)?: ", r"\1 ", message)
+        message = message.replace("command invalid choice:", "unknown command")
+        raise _UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _number(text: str, option: str, kind, example: str):
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not {what}; e.g. {option} {example}"
+        ) from None
+
+
+def _at_least(low: int, option: str, example: str, why: str = ""):
+    def parse(text: str) -> int:
+        value = _number(text, option, int, example)
+        if value < low:
+            raise argparse.ArgumentTypeError(
+                f"{value} is too small: use {low} or more{why}; e.g. {option} {example}"
+            )
+        return value
+
+    return parse
+
+
+def _study_n(text: str) -> int:
+    from .validate import MIN_STUDY_N
+
+    return _at_least(MIN_STUDY_N, "--n", "5000", " people per replicate, to fit the model")(text)
+
+
+def _cause(text: str) -> int:
+    value = _number(text, "--cause", int, "1")
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            "0 means censored, not an event; give the event code of interest (1, 2, ...)"
+        )
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value}: event codes are 1, 2, ...; e.g. --cause 1")
+    return value
+
+
+def _fraction(option: str, example: str):
+    def parse(text: str) -> float:
+        value = _number(text, option, float, example)
+        if not 0 < value < 1:
+            raise argparse.ArgumentTypeError(
+                f"{value:g} is not between 0 and 1 (exclusive); e.g. {option} {example}"
+            )
+        return value
+
+    return parse
+
+
+def _positive(option: str, example: str):
+    def parse(text: str) -> float:
+        value = _number(text, option, float, example)
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"{value:g} must be above 0; e.g. {option} {example}")
+        return value
+
+    return parse
+
+
+#: Knot counts with a default placement (Harrell's quantiles, 3 to 7 knots).
+KNOT_COUNTS = range(3, 8)
+
+
+def _knot_count(text: str) -> int:
+    value = _number(text, "--knots", int, "4")
+    if value not in KNOT_COUNTS:
+        raise argparse.ArgumentTypeError(
+            f"{value}: use at least 3 knots (3 to 7, default 4); e.g. --knots 4"
+        )
+    return value
+
+
+def _knots(text: str) -> str:
+    """A number of knots (3-7), or at least 3 increasing knots separated by commas; returned as
+    given (cmd_fit parses it)."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a number of knots (e.g. 4) or the knots as numbers separated by "
+            "commas (e.g. 0.75,0.82,0.87,0.95)"
+        ) from None
+    if len(parts) == 1:
+        return str(_knot_count(parts[0]))
+    if len(values) < 3:
+        raise argparse.ArgumentTypeError(f"{text!r}: use at least 3 knots")
+    finite = all(abs(v) < float("inf") for v in values)
+    if not finite or not all(a < b for a, b in itertools.pairwise(values)):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: knots must be finite and increasing, e.g. 0.75,0.82,0.87,0.95"
+        )
+    return ",".join(parts)
+
+
+#: Figure formats matplotlib writes without extra software.
+FIGURE_FORMATS = ("png", "svg", "pdf", "eps", "ps", "jpg", "jpeg", "tif", "tiff", "webp")
+
+
+def _formats(text: str) -> str:
+    for f in (f.strip().lower() for f in text.split(",")):
+        if f not in FIGURE_FORMATS:
+            raise argparse.ArgumentTypeError(
+                f"{f!r} is not a figure format; use some of {', '.join(FIGURE_FORMATS)}"
+            )
+    return text
+
+
+def _sep(text: str) -> str:
+    from .tables import _separator
+
+    try:
+        return _separator(text)
+    except MgriskError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: use one character such as ',' or ';', or 'tab'"
+        ) from None
+
+
+def _add_table_options(p) -> None:
+    p.add_argument("--sep", type=_sep, help="field separator (default: detected): , ; or tab")
+    p.add_argument(
+        "--decimal", choices=[".", ","], help="decimal mark (default: detected; ',' as 0,81)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mgrisk", description="Dose-response and U-curve risk modelling in cohort data."
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -290,36 +423,46 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--quiet", action="store_true", help="no progress bars")
         return p
 
+    seed = _at_least(0, "--seed", "1")
     demo = command(
         "demo",
         "Simulate the built-in Rotterdam-like cohort, fit it, write the figure and the report.",
     )
     demo.add_argument("--out", default="mgrisk-demo", help="output folder")
-    demo.add_argument("--seed", type=int, default=2017)
+    demo.add_argument("--seed", type=seed, default=2017)
     demo.set_defaults(run=cmd_demo)
 
     fit = command("fit", "Fit a spline dose-response Cox model to a CSV or Parquet file.")
     fit.add_argument("data", help="CSV or Parquet file, one row per person (or interval)")
     fit.add_argument("--exposure"), fit.add_argument("--time"), fit.add_argument("--event")
     fit.add_argument("--entry", help="entry column (age as the time scale, delayed entry)")
-    fit.add_argument("--cause", type=int, help="event code of interest (default 1)")
+    fit.add_argument("--cause", type=_cause, help="event code of interest (default 1)")
     fit.add_argument("--adjust", help="patsy formula, e.g. 'age + C(sex) + egfr'")
-    fit.add_argument("--knots", help="number of knots, or knots separated by commas")
+    fit.add_argument("--knots", type=_knots, help="number of knots, or knots separated by commas")
     fit.add_argument("--ref", help="reference: a value, median or nadir")
     fit.add_argument("--model", help="model file (models/NAME.toml) or a shipped model name")
-    fit.add_argument("--bootstrap", type=int, help="bootstrap replicates for nadir/corridor CIs")
-    fit.add_argument("--seed", type=int)
-    fit.add_argument("--jobs", type=int, help="cores for the bootstrap")
+    fit.add_argument(
+        "--bootstrap",
+        type=_at_least(1, "--bootstrap", "200"),
+        help="bootstrap replicates for nadir/corridor CIs",
+    )
+    fit.add_argument("--seed", type=seed)
+    fit.add_argument("--jobs", type=_at_least(1, "--jobs", "2"), help="cores for the bootstrap")
     fit.add_argument("--corridor", choices=["delta", "ci"], help="corridor rule")
-    fit.add_argument("--delta", type=float, help="corridor: HR vs nadir at most 1 + delta")
-    fit.add_argument("--formats", help="figure formats besides png, e.g. svg,pdf")
+    fit.add_argument(
+        "--delta", type=_positive("--delta", "0.1"), help="corridor: HR vs nadir at most 1 + delta"
+    )
+    fit.add_argument("--formats", type=_formats, help="figure formats besides png, e.g. svg,pdf")
+    _add_table_options(fit)
     fit.add_argument("--out", required=True, help="output folder")
     fit.set_defaults(run=cmd_fit)
 
     sim = command("simulate", "Simulate a synthetic cohort from a scenario.")
     sim.add_argument("scenario", help="shipped name (rotterdam, ...) or a .toml path")
-    sim.add_argument("--n", type=int, help="people (default: the scenario's)")
-    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument(
+        "--n", type=_at_least(1, "--n", "20000"), help="people (default: the scenario's)"
+    )
+    sim.add_argument("--seed", type=seed, default=0)
     sim.add_argument("--out", required=True, help="CSV or Parquet file (by extension)")
     sim.set_defaults(run=cmd_simulate)
 
@@ -329,11 +472,17 @@ def build_parser() -> argparse.ArgumentParser:
         "rates against a scenario's truth.",
     )
     val.add_argument("scenario", help="shipped name (rotterdam, ...) or a .toml path")
-    val.add_argument("--reps", type=int, required=True)
-    val.add_argument("--n", type=int, help="people per replicate (default: the scenario's)")
-    val.add_argument("--seed", type=int, default=0)
+    val.add_argument("--reps", type=_at_least(1, "--reps", "200"), required=True)
+    val.add_argument(
+        "--n",
+        type=_study_n,
+        help="people per replicate (default: the scenario's)",
+    )
+    val.add_argument("--seed", type=seed, default=0)
     where = val.add_mutually_exclusive_group()
-    where.add_argument("--jobs", type=int, help="local cores (default: all)")
+    where.add_argument(
+        "--jobs", type=_at_least(1, "--jobs", "2"), help="local cores (default: all)"
+    )
     where.add_argument("--scheduler", help="dask.distributed scheduler address")
     val.add_argument("--out", required=True, help="output folder")
     val.set_defaults(run=cmd_validate)
@@ -347,10 +496,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chk.add_argument("--exposure"), chk.add_argument("--time"), chk.add_argument("--event")
     chk.add_argument("--entry"), chk.add_argument("--adjust")
-    chk.add_argument("--knots", type=int, default=4)
-    chk.add_argument("--alpha", type=float, default=0.05)
-    chk.add_argument("--n", type=int, help="people to simulate (scenarios)")
-    chk.add_argument("--seed", type=int, default=0)
+    chk.add_argument("--knots", type=_knot_count, default=4)
+    chk.add_argument("--alpha", type=_fraction("--alpha", "0.05"), default=0.05)
+    chk.add_argument(
+        "--n", type=_at_least(1, "--n", "10000"), help="people to simulate (scenarios)"
+    )
+    chk.add_argument("--seed", type=seed, default=0)
+    _add_table_options(chk)
     chk.set_defaults(run=cmd_check_shape)
     return parser
 
@@ -358,10 +510,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
+        args.argv = ["mgrisk", *(sys.argv[1:] if argv is None else argv)]
         return args.run(args)
-    except MgriskError as exc:
+    except (MgriskError, _UsageError) as exc:
         print(f"mgrisk: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
