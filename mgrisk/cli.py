@@ -7,11 +7,16 @@ stderr and exit status 2; ``check-shape`` exits 1 when the shape is not the one 
 from __future__ import annotations
 
 import argparse
+import atexit
 import itertools
 import json
+import os
 import re
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from .cox import _warmup
@@ -300,12 +305,6 @@ def _at_least(low: int, option: str, example: str, why: str = ""):
     return parse
 
 
-def _study_n(text: str) -> int:
-    from .validate import MIN_STUDY_N
-
-    return _at_least(MIN_STUDY_N, "--n", "5000", " people per replicate, to fit the model")(text)
-
-
 def _cause(text: str) -> int:
     value = _number(text, "--cause", int, "1")
     if value == 0:
@@ -475,7 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--reps", type=_at_least(1, "--reps", "200"), required=True)
     val.add_argument(
         "--n",
-        type=_study_n,
+        type=_at_least(1, "--n", "5000"),
         help="people per replicate (default: the scenario's)",
     )
     val.add_argument("--seed", type=seed, default=0)
@@ -507,19 +506,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    parser = build_parser()
+@contextmanager
+def _interrupts():
+    """Ctrl-C raises KeyboardInterrupt as usual, and is remembered: an exception it causes
+    elsewhere (a C extension's import turns it into ImportError, a pool into
+    BrokenProcessPool) is then reported as the interrupt it is."""
+    seen = {"interrupted": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+
+    def handler(signum, frame):
+        seen["interrupted"] = True
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
     try:
-        args = parser.parse_args(argv)
-        args.argv = ["mgrisk", *(sys.argv[1:] if argv is None else argv)]
-        return args.run(args)
-    except (MgriskError, _UsageError) as exc:
-        print(f"mgrisk: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("mgrisk: interrupted", file=sys.stderr)
-        return 130
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2: bad input, 130: interrupted)."""
+    code = _run(argv)
+    if code == 130 and argv is None:
+        # A Ctrl-C that landed inside a C extension's import leaves Python (< 3.12) set to end
+        # the process by SIGINT at exit, whatever status is returned: end it here, with 130,
+        # after the exit handlers (multiprocessing's releases the pools' semaphores).
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
+    with _interrupts() as seen:
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            args.argv = ["mgrisk", *(sys.argv[1:] if argv is None else argv)]
+            return args.run(args)
+        except (MgriskError, _UsageError) as exc:
+            if not seen["interrupted"]:
+                print(f"mgrisk: error: {exc}", file=sys.stderr)
+                return 2
+        except KeyboardInterrupt:
+            pass
+        except Exception:
+            if not seen["interrupted"]:
+                raise
+    print("mgrisk: interrupted", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -75,7 +75,7 @@ OTHER = [
     ),
     (
         ["validate", "rotterdam", "--reps", "2", "--n", "10", "--out", "o"],
-        r"--n 10 is too small: use 500 or more people per replicate",
+        r"n=10 people per replicate is too few to fit the spline model: use n >= 500",
     ),
     (
         ["validate", "rotterdam", "--reps", "2.5", "--out", "o"],
