@@ -554,6 +554,12 @@ def _run(argv: list[str] | None) -> int:
                 return 2
         except KeyboardInterrupt:
             pass
+        except MemoryError as exc:
+            print(
+                f"mgrisk: error: not enough memory ({exc}); use a smaller --n or fewer replicates",
+                file=sys.stderr,
+            )
+            return 2
         except Exception:
             if not seen["interrupted"]:
                 raise
