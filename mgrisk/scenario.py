@@ -216,6 +216,8 @@ RESERVED = ("id", "entry", "exit", "event", "female", "true_log_hr")
 #: Largest |log HR| a true curve may reach over the exposure range (an HR of about 5e8):
 #: beyond it every person has the event at once and the scenario measures nothing.
 MAX_LOG_HR = 20.0
+#: Largest covariate mean or SD: beyond it a value is not a measurement (rescale the unit).
+LARGEST = 1e9
 
 
 def _effect(table: dict, where: str, path: str, lo: float, hi: float) -> Effect:
@@ -338,14 +340,22 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         cov = Covariate(
             name=_name(c, "name"),
             kind=kind,
-            mean=c.get("mean", default=0.0) if kind == "normal" else 0.0,
-            sd=c.get("sd", default=1.0, above=0) if kind == "normal" else 1.0,
+            mean=c.get("mean", default=0.0, lo=-LARGEST, hi=LARGEST) if kind == "normal" else 0.0,
+            sd=c.get("sd", default=1.0, above=0, hi=LARGEST) if kind == "normal" else 1.0,
             prevalence=c.get("prevalence", default=0.5, lo=0, hi=1) if kind == "binary" else 0.5,
             corr_exposure=c.get("corr_exposure", default=0.0, lo=-0.99, hi=0.99),
             log_hr_dementia=c.get("log_hr_dementia", default=0.0),
             log_hr_death=c.get("log_hr_death", default=0.0),
         )
         c.done()
+        spread = 6 * cov.sd if kind == "normal" else 1.0  # 6 SDs: the extremes of 10^9 people
+        for key in ("log_hr_dementia", "log_hr_death"):
+            if abs(getattr(cov, key)) * spread > MAX_LOG_HR:
+                c._fail(
+                    key,
+                    f"= {getattr(cov, key):g} gives log HRs beyond +-{MAX_LOG_HR:g} "
+                    f"(over 6 SDs of {cov.name}): use a smaller effect or a smaller sd",
+                )
         covs.append(cov)
     scenario = Scenario(
         name=top.get("name", str),
@@ -358,8 +368,12 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         age_sd=pop.get("age_sd", above=0),
         age_min=age_min,
         age_max=age_max,
-        female_log_hr_dementia=pop.get("female_log_hr_dementia", default=0.0),
-        female_log_hr_death=pop.get("female_log_hr_death", default=0.0),
+        female_log_hr_dementia=pop.get(
+            "female_log_hr_dementia", default=0.0, lo=-MAX_LOG_HR, hi=MAX_LOG_HR
+        ),
+        female_log_hr_death=pop.get(
+            "female_log_hr_death", default=0.0, lo=-MAX_LOG_HR, hi=MAX_LOG_HR
+        ),
         exposure=_name(exp, "name"),
         unit=exp.get("unit", str, default=""),
         exposure_mean=exposure_mean,
