@@ -1,13 +1,29 @@
-"""Chunks of work on all local cores, for bootstrap and simulation studies."""
+"""Chunks of work on all local cores, for bootstrap and simulation studies.
+
+Ctrl-C belongs to this process alone: worker processes are started with SIGINT blocked (a
+terminal sends it to the whole process group, and a worker interrupted while importing would
+print a traceback), and on Ctrl-C or an error this process cancels what has not started and
+terminates the workers before the exception goes on, so no worker outlives the call.
+"""
 
 from __future__ import annotations
 
+import ast
 import multiprocessing
+import signal
+import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import InvalidStateError, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
-__all__ = ["run_chunks"]
+from .errors import MgriskError
+
+__all__ = ["check_main_guard", "run_chunks"]
+
+#: Seconds to wait for a terminated worker to go.
+_JOIN_TIMEOUT = 5.0
 
 
 def run_chunks(
@@ -30,24 +46,124 @@ def run_chunks(
     if jobs <= 1 or len(chunks) <= 1:
         yield from map(fn, chunks)
         return
-    with _pool(jobs - 1, initializer, initargs) as pool:
-        futures = [pool.submit(fn, c) for c in chunks]
+    check_main_guard()
+    pool = _pool(jobs - 1, initializer, initargs)
+    finished = False
+    hook = threading.excepthook
+    threading.excepthook = _quiet_broken_pool_hook(hook)
+    try:
+        with _sigint_blocked():  # workers start during submit and inherit the mask
+            futures = [pool.submit(fn, c) for c in chunks]
         pending = list(futures)
+        with _one_thread():
+            for future, chunk in zip(reversed(futures), reversed(chunks), strict=True):
+                if not future.cancel():
+                    break  # the workers took this chunk, so all before it
+                pending.remove(future)
+                yield fn(chunk)
+                for done in [f for f in pending if f.done()]:
+                    pending.remove(done)
+                    yield done.result()
+        for future in as_completed(pending):
+            yield future.result()
+        finished = True
+    except BrokenProcessPool:
+        raise MgriskError(
+            "a worker process stopped unexpectedly (out of memory, killed, or a script "
+            're-run by the worker without an `if __name__ == "__main__":` guard); '
+            "run again with jobs=1 to see the cause"
+        ) from None
+    finally:  # done, an error, Ctrl-C or an abandoned loop: start no more chunks
         try:
-            with _one_thread():
-                for future, chunk in zip(reversed(futures), reversed(chunks), strict=True):
-                    if not future.cancel():
-                        break  # the workers took this chunk, so all before it
-                    pending.remove(future)
-                    yield fn(chunk)
-                    for done in [f for f in pending if f.done()]:
-                        pending.remove(done)
-                        yield done.result()
-            for future in as_completed(pending):
-                yield future.result()
-        finally:  # an error or an abandoned loop: start no more chunks
-            for future in futures:
-                future.cancel()
+            _shut_down(pool, wait=finished)
+        finally:
+            threading.excepthook = hook
+
+
+def _quiet_broken_pool_hook(hook):
+    """Python < 3.12's pool manager thread raises InvalidStateError (and prints a traceback)
+    when a pool breaks while it holds futures this process cancelled (taken back to run here):
+    a harmless bookkeeping error, kept off the user's screen."""
+
+    def quiet(args):
+        if args.exc_type is InvalidStateError:
+            return
+        hook(args)
+
+    return quiet
+
+
+def _shut_down(pool: ProcessPoolExecutor, wait: bool) -> None:
+    """Shut the pool down; unless it finished, terminate its workers first (no orphans)."""
+    if wait:
+        pool.shutdown(wait=True)
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(_JOIN_TIMEOUT)
+    pool.shutdown(wait=True)
+
+
+@contextmanager
+def _sigint_blocked():
+    """SIGINT blocked in this thread (so in the processes it starts); a Ctrl-C meanwhile is
+    delivered when the block ends."""
+    can = (
+        hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    )
+    if not can:
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def check_main_guard() -> None:
+    """Raise `MgriskError` when worker processes would re-run the calling script.
+
+    Spawned workers import the main script again; code at its top level (not under
+    ``if __name__ == "__main__":``) would run again in every worker, which then fails to start
+    its own workers (Python's BrokenProcessPool). Found from the call stack and the script's
+    source: the top-level statement of ``__main__`` that is running now must be that guard.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or not path:
+        return  # an interactive session or python -c: workers re-run nothing
+    frame = sys._getframe(1)
+    while frame is not None and not (
+        frame.f_globals is main.__dict__ and frame.f_code.co_name == "<module>"
+    ):
+        frame = frame.f_back
+    if frame is None:
+        return  # called from elsewhere (a thread, an interactive session): nothing to check
+    try:
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return
+    line = frame.f_lineno
+    for statement in tree.body:
+        if statement.lineno <= line <= (statement.end_lineno or statement.lineno):
+            if isinstance(statement, ast.If) and _is_main_test(statement.test):
+                return
+            raise MgriskError(
+                f"{path}, line {line}: asks for several worker processes outside "
+                '`if __name__ == "__main__":`; each worker re-runs the script\'s top level. '
+                "Put the script's work under that guard (or use jobs=1)"
+            )
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    names = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
+    texts = {n.value for n in ast.walk(test) if isinstance(n, ast.Constant)}
+    return "__name__" in names and "__main__" in texts
 
 
 def _pool(workers: int, initializer, initargs) -> ProcessPoolExecutor:
@@ -64,6 +180,7 @@ def _start(initializer: Callable | None, initargs: tuple) -> None:
     import numba
     from threadpoolctl import threadpool_limits
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     numba.set_num_threads(1)
     threadpool_limits(1)
     if initializer is not None:

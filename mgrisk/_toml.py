@@ -27,10 +27,22 @@ def shipped_dir(kind: str) -> Path:
 
 
 def read_toml(path: Path) -> dict:
+    """Parse a TOML file (data only: nothing in it is ever run), one line on any problem."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give a .toml file")
     try:
-        return tomllib.loads(Path(path).read_text())
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{path}: is not UTF-8 text; save it as UTF-8 (TOML files must be)"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({(exc.strerror or str(exc)).lower()})") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML ({exc})") from None
+        raise InputError(f"{path}: not valid TOML ({exc}); a truncated or mistyped file?") from None
 
 
 class Reader:
@@ -45,7 +57,26 @@ class Reader:
     def _fail(self, key: str, what: str):
         raise InputError(f"{self.path}: key '{self.where}.{key}' {what}")
 
-    def get(self, key, kind=float, default=None, lo=-math.inf, hi=math.inf):
+    def get(self, key, kind=float, default=None, lo=-math.inf, hi=math.inf, *, above=None, of=None):
+        """The value of ``key`` checked: its type (``kind``), ``lo <= value <= hi``,
+        ``value > above`` and, for a list, the type of its items (``of``: float or str)."""
+        if above is not None and isinstance(self.table.get(key), int | float):
+            value = self.table[key]
+            if not isinstance(value, bool) and math.isfinite(value) and not value > above:
+                self._fail(key, f"= {value:g} must be above {above:g}: give a positive value")
+        value = self._get(key, kind, default, lo, hi)
+        if of is not None and key in self.table:
+            if of is float:
+                bad = [v for v in value if isinstance(v, bool) or not isinstance(v, int | float)]
+                bad = bad or [v for v in value if not math.isfinite(v)]
+                if bad:
+                    self._fail(key, f"must be a list of numbers, got {bad[0]!r} in it")
+                value = [float(v) for v in value]
+            elif not all(isinstance(v, of) for v in value):
+                self._fail(key, f"must be a list of {of.__name__}, got {value!r}")
+        return value
+
+    def _get(self, key, kind, default, lo, hi):
         self.used.add(key)
         if key not in self.table:
             if default is None:
@@ -56,7 +87,13 @@ class Reader:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 self._fail(key, f"must be a number, got {value!r}")
             value = float(value)
+            if not math.isfinite(value):
+                self._fail(key, f"must be a finite number, got {value}")
             if not lo <= value <= hi:
+                if lo == -math.inf:
+                    self._fail(key, f"= {value:g} must be at most {hi:g}")
+                if hi == math.inf:
+                    self._fail(key, f"= {value:g} must be at least {lo:g}")
                 self._fail(key, f"= {value} is outside [{lo}, {hi}]")
         elif kind is int:
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:

@@ -7,9 +7,16 @@ stderr and exit status 2; ``check-shape`` exits 1 when the shape is not the one 
 from __future__ import annotations
 
 import argparse
+import atexit
+import itertools
 import json
+import os
+import re
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from .cox import _warmup
@@ -31,46 +38,6 @@ EXAMPLES = {
         "--type type --cases cases --n n --knots 3 --out meta/"
     ),
 }
-
-
-def _knots_arg(text: str):
-    """--knots: a number of knots (3-10) or the knots themselves, separated by commas."""
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: give a number of knots (e.g. 4) or knots separated by commas"
-        ) from None
-    if len(values) == 1:
-        if values[0] != int(values[0]) or not 3 <= values[0] <= 10:
-            raise argparse.ArgumentTypeError(f"{text!r}: the number of knots must be 3 to 10")
-        return int(values[0])
-    return tuple(values)
-
-
-def _read_table(path: str):
-    import pandas as pd
-
-    p = Path(path)
-    if not p.exists():
-        raise MgriskError(f"file not found: {path}")
-    try:
-        if p.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(p)
-        return pd.read_csv(p)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise MgriskError(
-            f"{path}: cannot be read as {'Parquet' if p.suffix == '.parquet' else 'CSV'} ({exc})"
-        ) from None
-
-
-def _write_table(df, path: str) -> None:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    if p.suffix.lower() in (".parquet", ".pq"):
-        df.to_parquet(p, index=False)
-    else:
-        df.to_csv(p, index=False)
 
 
 def _results(fit, model, *, jobs, quiet: bool):
@@ -156,10 +123,12 @@ def _fit_from_model(data, model):
 
 def cmd_demo(args) -> int:
     from .models import load_model
+    from .results_folder import check_out_folder, results_folder
     from .scenario import load_scenario
     from .simulate import simulate_cohort
 
     start = time.perf_counter()
+    check_out_folder(args.out)
     scenario = load_scenario("rotterdam")
     _warmup.start(scenario.n)
     cohort = simulate_cohort(scenario, seed=args.seed)
@@ -167,7 +136,8 @@ def cmd_demo(args) -> int:
     fit = _fit_from_model(cohort, model)
     out = Path(args.out)
     results = _results(fit, model, jobs=1, quiet=args.quiet)
-    _write_outputs(results, out, ["png"])
+    with results_folder(out, command=args.argv, seed=args.seed) as tmp:
+        _write_outputs(results, tmp, ["png"])
     from .report import summary_text
 
     print(f"Synthetic Rotterdam-like cohort ({scenario.source}); seed {args.seed}")
@@ -181,8 +151,11 @@ def cmd_demo(args) -> int:
 
 def cmd_fit(args) -> int:
     from .models import Model, load_model
+    from .results_folder import check_out_folder, results_folder
+    from .tables import read_table
 
-    data = _read_table(args.data)
+    check_out_folder(args.out)
+    data = read_table(args.data, sep=args.sep, decimal=args.decimal)
     _warmup.start(len(data))
     if args.model:
         model = load_model(args.model)
@@ -222,7 +195,12 @@ def cmd_fit(args) -> int:
     fit = _fit_from_model(data, model)
     formats = [f.strip() for f in args.formats.split(",")] if args.formats else ["png"]
     results = _results(fit, model, jobs=args.jobs, quiet=args.quiet)
-    _write_outputs(results, Path(args.out), formats)
+    inputs = [
+        args.data,
+        *([args.model] if args.model and Path(args.model).suffix == ".toml" else []),
+    ]
+    with results_folder(args.out, command=args.argv, inputs=inputs, seed=model.seed) as tmp:
+        _write_outputs(results, tmp, formats)
     from .report import summary_text
 
     print(summary_text(results))
@@ -232,26 +210,26 @@ def cmd_fit(args) -> int:
 
 def cmd_simulate(args) -> int:
     from .simulate import simulate_cohort
+    from .tables import check_table_path, write_table
 
+    check_table_path(args.out)
     cohort = simulate_cohort(args.scenario, n=args.n, seed=args.seed)
-    _write_table(cohort, args.out)
+    write_table(cohort, args.out)
     counts = cohort.event.value_counts().sort_index().to_dict()
     print(f"wrote {len(cohort):,} people to {args.out} (event codes: {counts})")
     return 0
 
 
 def cmd_validate(args) -> int:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plot import plot_coverage, plot_nadir_distribution
+    from .results_folder import check_out_folder, results_folder
+    from .scenario import load_scenario
     from .validate import simulation_study
 
+    check_out_folder(args.out)
+    scenario = load_scenario(args.scenario)
     backend = "dask" if args.scheduler else "local"
     study = simulation_study(
-        args.scenario,
+        scenario,
         reps=args.reps,
         n=args.n,
         seed=args.seed,
@@ -260,28 +238,42 @@ def cmd_validate(args) -> int:
         scheduler=args.scheduler,
         progress=not args.quiet,
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    inputs = [scenario.path] if Path(args.scenario).suffix == ".toml" else []
+    with results_folder(args.out, command=args.argv, inputs=inputs, seed=args.seed) as tmp:
+        _write_study(study, tmp)
+    print(study.summary())
+    print(f"wrote {args.out}/study.json, summary.txt, coverage.png, nadirs.png, run.json")
+    return 0
+
+
+def _write_study(study, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plot import plot_coverage, plot_nadir_distribution
+
     (out / "study.json").write_text(json.dumps(study.to_dict(), indent=2))
     (out / "summary.txt").write_text(study.summary() + "\n")
     for name, draw in (("coverage", plot_coverage), ("nadirs", plot_nadir_distribution)):
         fig, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
-        draw(study, ax)
-        fig.savefig(out / f"{name}.png", dpi=200)
-        plt.close(fig)
-    print(study.summary())
-    print(f"wrote {out}/study.json, summary.txt, coverage.png, nadirs.png")
-    return 0
+        try:
+            draw(study, ax)
+            fig.savefig(out / f"{name}.png", dpi=200)
+        finally:
+            plt.close(fig)
 
 
 def cmd_check_shape(args) -> int:
     from .doseresponse import fit_dose_response
     from .scenario import load_scenario
     from .simulate import simulate_cohort
+    from .tables import read_table
 
     source = Path(args.source)
     if source.suffix.lower() in (".csv", ".parquet", ".pq"):
-        data = _read_table(args.source)
+        data = read_table(args.source, sep=args.sep, decimal=args.decimal)
         missing = [f"--{k}" for k in ("exposure", "time", "event") if getattr(args, k) is None]
         if missing:
             raise MgriskError(f"checking a data file needs {', '.join(missing)}")
@@ -331,9 +323,12 @@ def cmd_meta(args) -> int:
     from .meta import dose_response_meta
     from .meta.report import meta_dict, meta_html
     from .plot import plot_meta
+    from .results_folder import check_out_folder, results_folder
+    from .tables import read_table
 
-    data = _read_table(args.data)
-    knots = None if args.knots in (None, "linear") else _knots_arg(args.knots)
+    check_out_folder(args.out)
+    data = read_table(args.data)
+    knots = None if args.knots in (None, "linear") else _knots(args.knots)
     highlight = args.highlight
     if highlight is not None and args.study in data.columns:  # labels may be read as numbers
         labels = {str(v): v for v in data[args.study].unique()}
@@ -359,19 +354,21 @@ def cmd_meta(args) -> int:
     )
     ref = None if args.ref is None else float(args.ref)
     curve = fit.curve(None, ref=ref)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    curve.to_csv(out / "meta_curve.csv", index=False)
-    (out / "meta.json").write_text(
-        json.dumps(meta_dict(fit, curve), indent=2, default=float), encoding="utf-8"
-    )
     fig, ax = plt.subplots(figsize=(9.5, 4.8), layout="constrained")
     plot_meta(fit, ax, ref=ref)
     png = BytesIO()
     fig.savefig(png, format="png", dpi=160)
     plt.close(fig)
-    (out / "meta.png").write_bytes(png.getvalue())
-    (out / "meta_report.html").write_text(meta_html(fit, png.getvalue(), curve), encoding="utf-8")
+    with results_folder(args.out, command=args.argv, inputs=[args.data]) as out:
+        curve.to_csv(out / "meta_curve.csv", index=False)
+        (out / "meta.json").write_text(
+            json.dumps(meta_dict(fit, curve), indent=2, default=float), encoding="utf-8"
+        )
+        (out / "meta.png").write_bytes(png.getvalue())
+        (out / "meta_report.html").write_text(
+            meta_html(fit, png.getvalue(), curve), encoding="utf-8"
+        )
+    out = Path(args.out)
     tests = fit.tests()
     print(
         f"{fit.n_studies} studies; I2 {fit.I2:.1f} %; overall p {tests.loc['overall', 'p']:.3g}"
@@ -381,11 +378,136 @@ def cmd_meta(args) -> int:
     return 0
 
 
+class _UsageError(Exception):
+    """A bad command line: one line, no usage dump."""
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse whose errors are one line (``mgrisk: error: ...``, exit 2), not a usage dump."""
+    """argparse without the usage dump: an error is one line naming the option and the fix."""
 
     def error(self, message: str):
-        raise MgriskError(f"{message} (see mgrisk {self.prog.split()[-1]} --help)")
+        message = re.sub(r"^argument (\S+?)(/\S+)?: ", r"\1 ", message)
+        message = message.replace("command invalid choice:", "unknown command")
+        raise _UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _number(text: str, option: str, kind, example: str):
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not {what}; e.g. {option} {example}"
+        ) from None
+
+
+def _at_least(low: int, option: str, example: str, why: str = ""):
+    def parse(text: str) -> int:
+        value = _number(text, option, int, example)
+        if value < low:
+            raise argparse.ArgumentTypeError(
+                f"{value} is too small: use {low} or more{why}; e.g. {option} {example}"
+            )
+        return value
+
+    return parse
+
+
+def _cause(text: str) -> int:
+    value = _number(text, "--cause", int, "1")
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            "0 means censored, not an event; give the event code of interest (1, 2, ...)"
+        )
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value}: event codes are 1, 2, ...; e.g. --cause 1")
+    return value
+
+
+def _fraction(option: str, example: str):
+    def parse(text: str) -> float:
+        value = _number(text, option, float, example)
+        if not 0 < value < 1:
+            raise argparse.ArgumentTypeError(
+                f"{value:g} is not between 0 and 1 (exclusive); e.g. {option} {example}"
+            )
+        return value
+
+    return parse
+
+
+def _positive(option: str, example: str):
+    def parse(text: str) -> float:
+        value = _number(text, option, float, example)
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"{value:g} must be above 0; e.g. {option} {example}")
+        return value
+
+    return parse
+
+
+#: Knot counts with a default placement (Harrell's quantiles), as the API accepts them.
+KNOT_COUNTS = range(3, 11)
+
+
+def _knot_count(text: str) -> int:
+    value = _number(text, "--knots", int, "4")
+    if value not in KNOT_COUNTS:
+        raise argparse.ArgumentTypeError(f"{value}: use 3 to 10 knots (default 4); e.g. --knots 4")
+    return value
+
+
+def _knots(text: str) -> int | tuple[float, ...]:
+    """A number of knots (3-10), or at least 3 increasing knots separated by commas."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a number of knots (e.g. 4) or the knots as numbers separated by "
+            "commas (e.g. 0.75,0.82,0.87,0.95)"
+        ) from None
+    if len(parts) == 1:
+        return _knot_count(parts[0])
+    if len(values) < 3:
+        raise argparse.ArgumentTypeError(f"{text!r}: use at least 3 knots")
+    finite = all(abs(v) < float("inf") for v in values)
+    if not finite or not all(a < b for a, b in itertools.pairwise(values)):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: knots must be finite and increasing, e.g. 0.75,0.82,0.87,0.95"
+        )
+    return tuple(values)
+
+
+#: Figure formats matplotlib writes without extra software.
+FIGURE_FORMATS = ("png", "svg", "pdf", "eps", "ps", "jpg", "jpeg", "tif", "tiff", "webp")
+
+
+def _formats(text: str) -> str:
+    for f in (f.strip().lower() for f in text.split(",")):
+        if f not in FIGURE_FORMATS:
+            raise argparse.ArgumentTypeError(
+                f"{f!r} is not a figure format; use some of {', '.join(FIGURE_FORMATS)}"
+            )
+    return text
+
+
+def _sep(text: str) -> str:
+    from .tables import _separator
+
+    try:
+        return _separator(text)
+    except MgriskError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: use one character such as ',' or ';', or 'tab'"
+        ) from None
+
+
+def _add_table_options(p) -> None:
+    p.add_argument("--sep", type=_sep, help="field separator (default: detected): , ; or tab")
+    p.add_argument(
+        "--decimal", choices=[".", ","], help="decimal mark (default: detected; ',' as 0,81)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -405,27 +527,26 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--quiet", action="store_true", help="no progress bars")
         return p
 
+    seed = _at_least(0, "--seed", "1")
     demo = command(
         "demo",
         "Simulate the built-in Rotterdam-like cohort, fit it, write the figure and the report.",
     )
     demo.add_argument("--out", default="mgrisk-demo", help="output folder")
-    demo.add_argument("--seed", type=int, default=2017)
+    demo.add_argument("--seed", type=seed, default=2017)
     demo.set_defaults(run=cmd_demo)
 
     fit = command("fit", "Fit a spline dose-response Cox model to a CSV or Parquet file.")
     fit.add_argument("data", help="CSV or Parquet file, one row per person (or interval)")
     fit.add_argument("--exposure"), fit.add_argument("--time"), fit.add_argument("--event")
     fit.add_argument("--entry", help="entry column (age as the time scale, delayed entry)")
-    fit.add_argument("--cause", type=int, help="event code of interest (default 1)")
+    fit.add_argument("--cause", type=_cause, help="event code of interest (default 1)")
     fit.add_argument(
         "--adjust",
         help="adjustment formula, e.g. 'age + C(sex) + log(egfr) + `serum K (mmol/L)`' (parsed, "
         "never run as code)",
     )
-    fit.add_argument(
-        "--knots", type=_knots_arg, help="number of knots, or knots separated by commas"
-    )
+    fit.add_argument("--knots", type=_knots, help="number of knots, or knots separated by commas")
     fit.add_argument("--ref", help="reference: a value, median or nadir")
     fit.add_argument("--unit", help="unit of the exposure, e.g. mmol/L (default: none shown)")
     fit.add_argument(
@@ -453,20 +574,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--bootstrap) or delta method (undercovers: 0.76 at ~900 events)",
     )
     fit.add_argument("--model", help="model file (models/NAME.toml) or a shipped model name")
-    fit.add_argument("--bootstrap", type=int, help="bootstrap replicates for nadir/corridor CIs")
-    fit.add_argument("--seed", type=int)
-    fit.add_argument("--jobs", type=int, help="cores for the bootstrap")
+    fit.add_argument(
+        "--bootstrap",
+        type=_at_least(1, "--bootstrap", "200"),
+        help="bootstrap replicates for nadir/corridor CIs",
+    )
+    fit.add_argument("--seed", type=seed)
+    fit.add_argument("--jobs", type=_at_least(1, "--jobs", "2"), help="cores for the bootstrap")
     fit.add_argument("--corridor", choices=["delta", "ci"], help="corridor rule")
-    fit.add_argument("--delta", type=float, help="corridor: HR vs nadir at most 1 + delta")
-    fit.add_argument("--corridor-level", type=float, help="corridor CI level (default 0.95)")
-    fit.add_argument("--formats", help="figure formats besides png, e.g. svg,pdf")
+    fit.add_argument(
+        "--delta", type=_positive("--delta", "0.1"), help="corridor: HR vs nadir at most 1 + delta"
+    )
+    fit.add_argument(
+        "--corridor-level",
+        type=_fraction("--corridor-level", "0.95"),
+        help="corridor CI level (default 0.95)",
+    )
+    fit.add_argument("--formats", type=_formats, help="figure formats besides png, e.g. svg,pdf")
+    _add_table_options(fit)
     fit.add_argument("--out", required=True, help="output folder")
     fit.set_defaults(run=cmd_fit)
 
     sim = command("simulate", "Simulate a synthetic cohort from a scenario.")
     sim.add_argument("scenario", help="shipped name (rotterdam, ...) or a .toml path")
-    sim.add_argument("--n", type=int, help="people (default: the scenario's)")
-    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument(
+        "--n", type=_at_least(1, "--n", "20000"), help="people (default: the scenario's)"
+    )
+    sim.add_argument("--seed", type=seed, default=0)
     sim.add_argument("--out", required=True, help="CSV or Parquet file (by extension)")
     sim.set_defaults(run=cmd_simulate)
 
@@ -476,11 +610,17 @@ def build_parser() -> argparse.ArgumentParser:
         "rates against a scenario's truth.",
     )
     val.add_argument("scenario", help="shipped name (rotterdam, ...) or a .toml path")
-    val.add_argument("--reps", type=int, required=True)
-    val.add_argument("--n", type=int, help="people per replicate (default: the scenario's)")
-    val.add_argument("--seed", type=int, default=0)
+    val.add_argument("--reps", type=_at_least(1, "--reps", "200"), required=True)
+    val.add_argument(
+        "--n",
+        type=_at_least(1, "--n", "5000"),
+        help="people per replicate (default: the scenario's)",
+    )
+    val.add_argument("--seed", type=seed, default=0)
     where = val.add_mutually_exclusive_group()
-    where.add_argument("--jobs", type=int, help="local cores (default: all)")
+    where.add_argument(
+        "--jobs", type=_at_least(1, "--jobs", "2"), help="local cores (default: all)"
+    )
     where.add_argument("--scheduler", help="dask.distributed scheduler address")
     val.add_argument("--out", required=True, help="output folder")
     val.set_defaults(run=cmd_validate)
@@ -494,11 +634,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chk.add_argument("--exposure"), chk.add_argument("--time"), chk.add_argument("--event")
     chk.add_argument("--entry"), chk.add_argument("--adjust")
-    chk.add_argument("--cause", type=int, default=1, help="event code of interest")
-    chk.add_argument("--knots", type=int, default=4)
-    chk.add_argument("--alpha", type=float, default=0.05)
-    chk.add_argument("--n", type=int, help="people to simulate (scenarios)")
-    chk.add_argument("--seed", type=int, default=0)
+    chk.add_argument("--cause", type=_cause, default=1, help="event code of interest")
+    chk.add_argument("--knots", type=_knot_count, default=4)
+    chk.add_argument("--alpha", type=_fraction("--alpha", "0.05"), default=0.05)
+    chk.add_argument(
+        "--n", type=_at_least(1, "--n", "10000"), help="people to simulate (scenarios)"
+    )
+    chk.add_argument("--seed", type=seed, default=0)
+    _add_table_options(chk)
     chk.set_defaults(run=cmd_check_shape)
 
     met = command("meta", "Dose-response meta-analysis of published category tables.")
@@ -525,18 +668,65 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    parser = build_parser()
+@contextmanager
+def _interrupts():
+    """Ctrl-C raises KeyboardInterrupt as usual, and is remembered: an exception it causes
+    elsewhere (a C extension's import turns it into ImportError, a pool into
+    BrokenProcessPool) is then reported as the interrupt it is."""
+    seen = {"interrupted": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+
+    def handler(signum, frame):
+        seen["interrupted"] = True
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
     try:
-        args = parser.parse_args(argv)
-        return args.run(args)
-    except MgriskError as exc:
-        print(f"mgrisk: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("mgrisk: interrupted", file=sys.stderr)
-        return 130
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2: bad input, 130: interrupted)."""
+    code = _run(argv)
+    if code == 130 and argv is None:
+        # A Ctrl-C that landed inside a C extension's import leaves Python (< 3.12) set to end
+        # the process by SIGINT at exit, whatever status is returned: end it here, with 130,
+        # after the exit handlers (multiprocessing's releases the pools' semaphores).
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
+    with _interrupts() as seen:
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            args.argv = ["mgrisk", *(sys.argv[1:] if argv is None else argv)]
+            return args.run(args)
+        except (MgriskError, _UsageError) as exc:
+            if not seen["interrupted"]:
+                print(f"mgrisk: error: {exc}", file=sys.stderr)
+                return 2
+        except KeyboardInterrupt:
+            pass
+        except MemoryError as exc:
+            print(
+                f"mgrisk: error: not enough memory ({exc}); use a smaller --n or fewer replicates",
+                file=sys.stderr,
+            )
+            return 2
+        except Exception:
+            if not seen["interrupted"]:
+                raise
+    print("mgrisk: interrupted", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -211,7 +211,16 @@ def scenario_names() -> list[str]:
     return sorted(p.stem for p in _shipped_dir().glob("*.toml"))
 
 
-def _effect(table: dict, where: str, path: str) -> Effect:
+#: Columns the simulator writes itself: no exposure or covariate may take these names.
+RESERVED = ("id", "entry", "exit", "event", "female", "true_log_hr")
+#: Largest |log HR| a true curve may reach over the exposure range (an HR of about 5e8):
+#: beyond it every person has the event at once and the scenario measures nothing.
+MAX_LOG_HR = 20.0
+#: Largest covariate mean or SD: beyond it a value is not a measurement (rescale the unit).
+LARGEST = 1e9
+
+
+def _effect(table: dict, where: str, path: str, lo: float, hi: float) -> Effect:
     r = _Reader(table, where, path)
     shape = r.get("shape", str)
     if shape not in SHAPES:
@@ -219,6 +228,12 @@ def _effect(table: dict, where: str, path: str) -> Effect:
     kw: dict = {"shape": shape}
     if shape in ("quadratic", "hinge"):
         kw["nadir"] = r.get("nadir")
+        if not lo < kw["nadir"] < hi:
+            r._fail(
+                "nadir",
+                f"= {kw['nadir']:g} is outside the exposure range ({lo:g}, {hi:g}) "
+                "([exposure] min and max): put the nadir inside it",
+            )
     if shape == "quadratic":
         both = r.get("curvature", default=math.nan, lo=0)
         kw["curvature_low"] = r.get("curvature_low", default=both, lo=0)
@@ -235,12 +250,38 @@ def _effect(table: dict, where: str, path: str) -> Effect:
         kw["slope"] = r.get("slope")
         kw["reference"] = r.get("reference")
     if shape == "points":
-        xs, ys = r.get("x", list), r.get("log_hr", list)
+        xs, ys = r.get("x", list, of=float), r.get("log_hr", list, of=float)
         if len(xs) != len(ys) or len(xs) < 2 or np.any(np.diff(xs) <= 0):
             r._fail("x", "and log_hr must be lists of equal length >= 2, x increasing")
         kw["x"], kw["log_hr"] = tuple(map(float, xs)), tuple(map(float, ys))
     r.done()
-    return Effect(**kw)
+    effect = Effect(**kw)
+    with np.errstate(all="ignore"):
+        reach = np.abs(effect(np.linspace(lo, hi, 2001)))
+    if not np.all(reach <= MAX_LOG_HR):
+        r._fail(
+            "shape",
+            f"curve reaches a log HR of {np.nanmax(reach):.3g} within the exposure range; keep "
+            f"|log HR| <= {MAX_LOG_HR:g} (smaller curvatures or slopes)",
+        )
+    return effect
+
+
+def _name(r: _Reader, key: str) -> str:
+    name = r.get(key, str)
+    if not name.isidentifier() or name in RESERVED:
+        why = (
+            f"is a column the simulator writes ({', '.join(RESERVED)})"
+            if name in RESERVED
+            else ("is not a valid column name")
+        )
+        r._fail(key, f"= {name!r} {why}: use letters, digits and _ (e.g. 'mg', 'egfr')")
+    return name
+
+
+def _within(r: _Reader, key: str, value: float, lo: float, hi: float, what: str) -> None:
+    if not lo <= value <= hi:
+        r._fail(key, f"= {value:g} is outside {what} [{lo:g}, {hi:g}]: put it inside")
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
@@ -281,6 +322,15 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     ):
         tgt._fail("quintile_hr", f"= {raw}: use Q1..Q5 = positive hazard ratios")
     targets = {int(k[1]): float(v) for k, v in raw.items()}
+    exposure_min, exposure_max = exp.get("min"), exp.get("max")
+    if not exposure_min < exposure_max:
+        exp._fail("min", f"= {exposure_min:g} must be below max = {exposure_max:g}")
+    age_min, age_max = pop.get("age_min", lo=0, hi=120), pop.get("age_max", lo=0, hi=130)
+    if not age_min < age_max:
+        pop._fail("age_min", f"= {age_min:g} must be below age_max = {age_max:g}")
+    exposure_mean, age_mean = exp.get("mean"), pop.get("age_mean", lo=0, hi=120)
+    _within(exp, "mean", exposure_mean, exposure_min, exposure_max, "[exposure] min and max")
+    _within(pop, "age_mean", age_mean, age_min, age_max, "age_min and age_max")
     covs = []
     for i, table in enumerate(top.get("covariates", list, default=[])):
         c = _Reader(table, f"covariates[{i}]", path)
@@ -288,16 +338,24 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         if kind not in ("normal", "binary"):
             c._fail("kind", f"= {kind!r}; use 'normal' or 'binary'")
         cov = Covariate(
-            name=c.get("name", str),
+            name=_name(c, "name"),
             kind=kind,
-            mean=c.get("mean", default=0.0) if kind == "normal" else 0.0,
-            sd=c.get("sd", default=1.0, lo=0) if kind == "normal" else 1.0,
+            mean=c.get("mean", default=0.0, lo=-LARGEST, hi=LARGEST) if kind == "normal" else 0.0,
+            sd=c.get("sd", default=1.0, above=0, hi=LARGEST) if kind == "normal" else 1.0,
             prevalence=c.get("prevalence", default=0.5, lo=0, hi=1) if kind == "binary" else 0.5,
             corr_exposure=c.get("corr_exposure", default=0.0, lo=-0.99, hi=0.99),
             log_hr_dementia=c.get("log_hr_dementia", default=0.0),
             log_hr_death=c.get("log_hr_death", default=0.0),
         )
         c.done()
+        spread = 6 * cov.sd if kind == "normal" else 1.0  # 6 SDs: the extremes of 10^9 people
+        for key in ("log_hr_dementia", "log_hr_death"):
+            if abs(getattr(cov, key)) * spread > MAX_LOG_HR:
+                c._fail(
+                    key,
+                    f"= {getattr(cov, key):g} gives log HRs beyond +-{MAX_LOG_HR:g} "
+                    f"(over 6 SDs of {cov.name}): use a smaller effect or a smaller sd",
+                )
         covs.append(cov)
     scenario = Scenario(
         name=top.get("name", str),
@@ -306,29 +364,39 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         path=path,
         n=pop.get("n", int, lo=1, hi=10**9),
         female_share=pop.get("female_share", lo=0, hi=1),
-        age_mean=pop.get("age_mean", lo=0, hi=120),
-        age_sd=pop.get("age_sd", lo=0),
-        age_min=pop.get("age_min", lo=0, hi=120),
-        age_max=pop.get("age_max", lo=0, hi=130),
-        female_log_hr_dementia=pop.get("female_log_hr_dementia", default=0.0),
-        female_log_hr_death=pop.get("female_log_hr_death", default=0.0),
-        exposure=exp.get("name", str),
-        unit=exp.get("unit", str, default=""),
-        exposure_mean=exp.get("mean"),
-        exposure_sd=exp.get("sd", lo=0),
-        exposure_min=exp.get("min"),
-        exposure_max=exp.get("max"),
-        effect=_effect(top.get("effect", dict), "effect", path),
-        effect_death=_effect(
-            top.get("effect_death", dict, default={"shape": "flat"}), "effect_death", path
+        age_mean=age_mean,
+        age_sd=pop.get("age_sd", above=0),
+        age_min=age_min,
+        age_max=age_max,
+        female_log_hr_dementia=pop.get(
+            "female_log_hr_dementia", default=0.0, lo=-MAX_LOG_HR, hi=MAX_LOG_HR
         ),
-        dementia_lambda=haz.get("dementia_lambda", lo=0),
-        dementia_alpha=haz.get("dementia_alpha"),
-        death_lambda=haz.get("death_lambda", lo=0),
-        death_alpha=haz.get("death_alpha"),
-        follow_up_min=cen.get("follow_up_min", lo=0),
-        follow_up_max=cen.get("follow_up_max", lo=0),
-        loss_rate=cen.get("loss_rate", default=0.0, lo=0),
+        female_log_hr_death=pop.get(
+            "female_log_hr_death", default=0.0, lo=-MAX_LOG_HR, hi=MAX_LOG_HR
+        ),
+        exposure=_name(exp, "name"),
+        unit=exp.get("unit", str, default=""),
+        exposure_mean=exposure_mean,
+        exposure_sd=exp.get("sd", above=0),
+        exposure_min=exposure_min,
+        exposure_max=exposure_max,
+        effect=_effect(top.get("effect", dict), "effect", path, exposure_min, exposure_max),
+        effect_death=_effect(
+            top.get("effect_death", dict, default={"shape": "flat"}),
+            "effect_death",
+            path,
+            exposure_min,
+            exposure_max,
+        ),
+        # Gompertz h(t) = lambda exp(alpha t) on the age scale: alpha per year of age (ageing
+        # raises the hazard by 8-16 % a year for dementia and death), lambda per year
+        dementia_lambda=haz.get("dementia_lambda", above=0, hi=1),
+        dementia_alpha=haz.get("dementia_alpha", lo=0, hi=1),
+        death_lambda=haz.get("death_lambda", lo=0, hi=1),
+        death_alpha=haz.get("death_alpha", lo=0, hi=1),
+        follow_up_min=cen.get("follow_up_min", lo=0, hi=100),
+        follow_up_max=cen.get("follow_up_max", above=0, hi=100),
+        loss_rate=cen.get("loss_rate", default=0.0, lo=0, hi=10),
         covariates=tuple(covs),
         calibrated=tuple(top.get("calibrated", list, default=[])),
         reached=tuple(top.get("reached", list, default=[])),
@@ -337,11 +405,16 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     )
     for reader in (top, pop, exp, haz, cen, tgt):
         reader.done()
-    if not scenario.age_min < scenario.age_max or not scenario.exposure_min < scenario.exposure_max:
-        raise InputError(f"{path}: age_min < age_max and exposure min < max are required")
     if scenario.follow_up_min > scenario.follow_up_max:
-        raise InputError(f"{path}: key 'censoring.follow_up_min' exceeds follow_up_max")
+        cen._fail(
+            "follow_up_min",
+            f"= {scenario.follow_up_min:g} exceeds follow_up_max = {scenario.follow_up_max:g}",
+        )
     names = [*scenario.covariate_names, scenario.exposure]
-    if len(set(names)) != len(names):
-        raise InputError(f"{path}: covariate names {names} must be distinct")
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        raise InputError(
+            f"{path}: the name {twice!r} is used twice (exposure and covariates, or two "
+            "covariates); give each a name of its own"
+        )
     return scenario

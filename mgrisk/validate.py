@@ -24,10 +24,15 @@ from .errors import ConvergenceError, InputError
 from .report import json_safe
 from .scenario import Scenario, load_scenario
 
-__all__ = ["Analysis", "StudyResult", "simulation_study"]
+__all__ = ["MIN_STUDY_N", "Analysis", "StudyResult", "simulation_study"]
 
 SHAPES = ("U", "inverted-U", "J", "reverse-J", "increasing", "decreasing", "flat")
 CHUNK = 10
+#: Fewest people per replicate: about 40 events in the Rotterdam scenario; with fewer most
+#: replicates cannot be fitted (a quintile with no events, monotone likelihood).
+MIN_STUDY_N = 500
+#: Seconds to wait for a dask scheduler to answer.
+CONNECT_TIMEOUT = 5
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,31 @@ def _run_chunk(s: Scenario, n: int, a: Analysis, seed: int, indices: range):
         except (ConvergenceError, InputError) as exc:
             out.append({"error": str(exc)})
     return indices, out
+
+
+def _collect(results, records: list, bar) -> None:
+    for indices, out in results:
+        records[indices.start : indices.stop] = out
+        bar.update(len(indices))
+
+
+def _connect(client_class, scheduler: str):
+    """A dask client, or one line when the scheduler does not answer within the timeout."""
+    import logging
+
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # no retry chatter on the console while connecting
+    try:
+        return client_class(scheduler, timeout=CONNECT_TIMEOUT)
+    except Exception as exc:  # refused, timed out, or something that is not a scheduler
+        raise InputError(
+            f"scheduler {scheduler!r}: no dask scheduler answered within {CONNECT_TIMEOUT} s "
+            f"({type(exc).__name__}); start one (dask scheduler) or check the address "
+            "(tcp://host:8786)"
+        ) from None
+    finally:
+        quiet.setLevel(level)
 
 
 @dataclass
@@ -292,19 +322,17 @@ def simulation_study(
     n = s.n if n is None else int(n)
     if reps < 1:
         raise InputError(f"reps={reps}: need at least one replicate")
+    if n < MIN_STUDY_N:
+        raise InputError(
+            f"n={n} people per replicate is too few to fit the spline model: use n >= "
+            f"{MIN_STUDY_N} (the scenario's own n is {s.n:,})"
+        )
     if backend not in ("local", "dask"):
         raise InputError(f"backend={backend!r}: use 'local' or 'dask'")
     chunks = [range(k, min(reps, k + CHUNK)) for k in range(0, reps, CHUNK)]
     records: list = [None] * reps
     run_chunk = partial(_run_chunk, s, n, a, seed)
-    bar = tqdm(total=reps, desc=f"study {s.name}", unit="rep", disable=not progress, leave=False)
-    start = time.perf_counter()
-
-    def collect(results):
-        for indices, out in results:
-            records[indices.start : indices.stop] = out
-            bar.update(len(indices))
-
+    client = None
     if backend == "dask":
         try:
             from distributed import Client, as_completed
@@ -314,12 +342,28 @@ def simulation_study(
             ) from None
         if scheduler is None:
             raise InputError("backend='dask' needs scheduler='tcp://host:port'")
-        with Client(scheduler) as client:
-            futures = client.map(run_chunk, chunks, pure=False)
-            collect(f.result() for f in as_completed(futures))
-    else:
-        collect(run_chunks(run_chunk, chunks, (os.cpu_count() or 1) if jobs is None else jobs))
-    bar.close()
+        client = _connect(Client, scheduler)
+    bar = tqdm(total=reps, desc=f"study {s.name}", unit="rep", disable=not progress, leave=False)
+    start = time.perf_counter()
+    try:
+        if client is not None:
+            with client:
+                futures = client.map(run_chunk, chunks, pure=False)
+                try:
+                    results = (f.result() for f in as_completed(futures))
+                    _collect(results, records, bar)
+                finally:  # Ctrl-C or an error: the cluster stops working for us
+                    client.cancel(futures)
+        else:
+            jobs = (os.cpu_count() or 1) if jobs is None else jobs
+            _collect(run_chunks(run_chunk, chunks, jobs), records, bar)
+    finally:  # also on Ctrl-C: no progress bar left behind
+        bar.close()
+    if all("error" in r for r in records):
+        raise InputError(
+            f"all {reps} replicates failed (first: {records[0]['error']}); with n={n:,} people "
+            "there are too few events: use a larger n"
+        )
     grid = _grid(s, a.grid_points)
     ref = _reference(s)
     truth = s.effect(grid) - s.effect(ref)

@@ -37,6 +37,40 @@ BAD = [  # (text in rotterdam.toml, replacement, expected message)
         "[hazard]\nxdementia_lambda",
         r"'hazard.dementia_lambda' is missing",
     ),
+    ("sd = 0.065", "sd = 0", r"'exposure.sd' = 0 must be above 0: give a positive value"),
+    ("age_sd = 9.8", "age_sd = -1.0", r"'population.age_sd' = -1 must be above 0"),
+    ("sd = 17.0", "sd = 0.0", r"'covariates\[0\].sd' = 0 must be above 0"),
+    ("n = 9569", "n = -5", r"'population.n' must be a whole number in \[1, "),
+    ("n = 9569", "n = 9569.5", r"'population.n' must be a whole number"),
+    ("nadir = 0.85\nwidth", "nadir = 5.0\nwidth", r"'effect.nadir' = 5 is outside the exposure"),
+    ("nadir = 0.85\ncurvature", "nadir = 0.2\ncurvature", r"'effect_death.nadir' = 0.2 is outside"),
+    ("mean = 0.84", "mean = 5.0", r"'exposure.mean' = 5 is outside \[exposure\] min and max"),
+    ("mean = 0.84", "mean = inf", r"'exposure.mean' must be a finite number, got inf"),
+    ("mean = 0.84", "mean = nan", r"'exposure.mean' must be a finite number, got nan"),
+    ("min = 0.5", "min = 2.0", r"'exposure.min' = 2 must be below max = 1.2"),
+    ("age_max = 100.0", "age_max = 50.0", r"'population.age_mean' = 64.33.* is outside"),
+    ("dementia_lambda = 4.26958e-08", "dementia_lambda = 0", r"'hazard.dementia_lambda' = 0 must"),
+    (
+        "dementia_lambda = 4.26958e-08",
+        "dementia_lambda = 1e300",
+        r"dementia_lambda' = 1e\+300 must be at most 1",
+    ),
+    ("dementia_alpha = 0.16", "dementia_alpha = -1", r"'hazard.dementia_alpha' = -1.0 is outside"),
+    ("follow_up_max = 16.113", "follow_up_max = 0.0", r"'censoring.follow_up_max' = 0 must be"),
+    ("follow_up_min = 3.0", "follow_up_min = 30.0", r"'censoring.follow_up_min' = 30 exceeds"),
+    ("curvature_low = 34.4538", "curvature_low = 1e300", r"log HR of .* keep \|log HR\| <= 20"),
+    ('name = "mg"', 'name = "serum mg"', r"'exposure.name' = 'serum mg' is not a valid column"),
+    ('name = "mg"', 'name = "exit"', r"'exposure.name' = 'exit' is a column the simulator writes"),
+    ('name = "egfr"', 'name = "diuretics"', r"the name 'diuretics' is used twice"),
+    ('name = "egfr"', "name = 5", r"'covariates\[0\].name' must be text, got 5"),
+    ("width = 0.06", 'width = "wide"', r"'effect.width' must be a number, got 'wide'"),
+    (
+        'shape = "quadratic"\nnadir = 0.85\nwidth = 0.06',
+        'shape = "points"\nx = [0.7, "a"]\nlog_hr = [0, 1]\nnadir = 0.85\nwidth = 0.06',
+        r"'effect.x' must be a list of numbers, got 'a' in it",
+    ),
+    ("[population]", "[population]\nsize = 3", r"'population.size' is not a known key"),
+    ("[[covariates]]", "[covariates]", r"not valid TOML .* a truncated or mistyped file"),
 ]
 
 
@@ -49,6 +83,30 @@ def test_bad_scenarios_name_key_and_file(tmp_path, old, new, message):
     with pytest.raises(InputError, match=message) as info:
         load_scenario(path)
     assert "bad.toml" in str(info.value)
+
+
+@pytest.mark.parametrize("cut", [0.25, 0.5, 0.75, 0.9])
+def test_truncated_files_are_one_line(tmp_path, cut):
+    text = (load_scenario.__globals__["_shipped_dir"]() / "rotterdam.toml").read_text()
+    path = tmp_path / "cut.toml"
+    path.write_text(text[: int(len(text) * cut)])
+    with pytest.raises(InputError, match=r"cut.toml: (not valid TOML|key '.*' is missing)"):
+        load_scenario(path)
+
+
+def test_not_utf8_a_folder_and_code_are_refused(tmp_path):
+    path = tmp_path / "latin.toml"
+    path.write_bytes(b'name = "K\xf6ln"\n')
+    with pytest.raises(InputError, match=r"latin.toml: is not UTF-8 text; save it as UTF-8"):
+        load_scenario(path)
+    (tmp_path / "dir.toml").mkdir()
+    with pytest.raises(InputError, match=r"dir.toml: is a folder; give a .toml file"):
+        load_scenario(tmp_path / "dir.toml")
+    code = tmp_path / "code.toml"  # data, never run: an expression is a TOML syntax error
+    code.write_text('name = __import__("os").system("touch pwned")\n')
+    with pytest.raises(InputError, match=r"not valid TOML"):
+        load_scenario(code)
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_unknown_name_lists_shipped_and_bad_toml(tmp_path):

@@ -1,0 +1,281 @@
+"""Reading and writing data tables: CSV (comma, semicolon or tab separated; decimal point or
+comma, as European spreadsheets write them) and Parquet.
+
+Every problem is one `InputError` naming the file, the line and the fix. Lines are counted as
+a text editor counts them: 1-based, the header is line 1, the first data row is line 2. The
+DataFrame returned keeps, in ``df.attrs["lines"]``, the file line of each row (blank lines are
+skipped), so that later checks can name the line a person sees.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .results_folder import check_out_file, replace_file
+
+__all__ = ["READ_SUFFIXES", "WRITE_SUFFIXES", "check_table_path", "read_table", "write_table"]
+
+#: Suffixes read as Parquet; anything else is read as delimited text.
+PARQUET = (".parquet", ".pq")
+READ_SUFFIXES = (".csv", ".tsv", ".txt", *PARQUET)
+#: The only formats written.
+WRITE_SUFFIXES = (".csv", *PARQUET)
+_SEPARATORS = (",", ";", "\t", "|")
+_SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}
+_SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
+#: Lines looked at to detect the separator and the decimal mark.
+_SNIFF_LINES = 200
+_COMMA_DECIMAL = re.compile(r"^\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*$")
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # as pandas counts lines
+_POINT_DECIMAL = re.compile(r"^\s*[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\s*$")
+
+
+def _separator(sep: str | None) -> str | None:
+    if sep is None:
+        return None
+    named = {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";"}
+    sep = named.get(sep.lower(), sep)
+    if len(sep) != 1 or sep.isalnum() or sep in "\"'.\n\r":
+        raise InputError(f"sep={sep!r}: use one character such as ',' ';' or '\\t' (or 'tab')")
+    return sep
+
+
+def _decimal(decimal: str | None) -> str | None:
+    if decimal is None or decimal in (".", ","):
+        return decimal
+    raise InputError(f"decimal={decimal!r}: use '.' or ','")
+
+
+def _text(path: Path) -> tuple[str, str]:
+    """The file's text and the encoding that decoded it (UTF-8, else Windows-1252/Latin-1)."""
+    try:
+        raw = path.read_bytes()
+    except PermissionError:
+        raise InputError(f"{path}: cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if b"\x00" in raw[:65536]:
+        hint = (
+            "; save it as CSV from the spreadsheet"
+            if raw[:2] == b"PK" or raw[:4] == b"\xd0\xcf\x11\xe0"
+            else ""
+        )
+        raise InputError(f"{path}: is not a text file (binary content); give CSV or Parquet{hint}")
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """(file line number, line) of every non-blank line."""
+    return [(i, line) for i, line in enumerate(_NEWLINE.split(text), 1) if line.strip()]
+
+
+def _fields(line: str, sep: str) -> list[str]:
+    return next(csv.reader([line], delimiter=sep), [])
+
+
+def _detect_separator(lines: list[tuple[int, str]]) -> str:
+    """The candidate that splits the header into most fields and the first data lines into as
+    many (the header alone when they disagree)."""
+    header, sample = lines[0][1], [line for _, line in lines[1:_SNIFF_LINES]]
+    best, best_score = ",", (False, 1)
+    for sep in _SEPARATORS:
+        n = len(_fields(header, sep))
+        consistent = all(len(_fields(line, sep)) == n for line in sample)
+        score = (consistent and n > 1, n)
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _detect_decimal(lines: list[tuple[int, str]], sep: str) -> str:
+    if sep == ",":
+        return "."
+    comma = point = 0
+    for _, line in lines[1:_SNIFF_LINES]:
+        for cell in _fields(line, sep):
+            comma += bool(_COMMA_DECIMAL.match(cell))
+            point += bool(_POINT_DECIMAL.match(cell))
+    return "," if comma > point else "."
+
+
+def _check_header(path: Path, names: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names, 1):
+        key = name.strip()
+        if key and key in seen:
+            raise InputError(
+                f"{path}: column name {key!r} appears twice (columns {seen[key]} and {j}); "
+                "rename one of them"
+            )
+        seen.setdefault(key, j)
+
+
+def _check_rows(path: Path, lines: list[tuple[int, str]], sep: str, n: int) -> None:
+    """Every data line has as many fields as the header (a short line is a truncated or
+    damaged row: refused rather than read as missing values)."""
+    quoted = any('"' in line for _, line in lines)
+    for number, line in lines[1:]:
+        k = len(_fields(line, sep)) if quoted else line.count(sep) + 1
+        if k != n:
+            sep_name = _SEP_NAMES.get(sep, repr(sep))
+            hint = (
+                "a decimal comma in a comma-separated file? use a decimal point, or "
+                "separate fields with ';' (--sep ';')"
+                if k > n and sep == ","
+                else "a truncated or damaged row? fix or delete that line"
+            )
+            raise InputError(
+                f"{path}: line {number} has {k} {sep_name}-separated fields but the header "
+                f"has {n} ({hint})"
+            )
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        df = pd.read_parquet(path)
+    except ImportError:
+        raise InputError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow") from None
+    except Exception as exc:  # pyarrow raises its own error types for damaged files
+        raise InputError(
+            f"{path}: is not a readable Parquet file ({type(exc).__name__}); "
+            "check the file or give a CSV"
+        ) from None
+    _check_header(path, [str(c) for c in df.columns])
+    if df.empty:
+        raise InputError(f"{path}: has no data rows")
+    df.attrs["lines"] = np.arange(1, len(df) + 1)
+    df.attrs["path"] = str(path)
+    return df
+
+
+def read_table(
+    path: str | Path, *, sep: str | None = None, decimal: str | None = None
+) -> pd.DataFrame:
+    """Read a CSV or Parquet file, one row per person (or interval).
+
+    The separator (comma, semicolon, tab or bar) and the decimal mark (point or comma) are
+    detected unless given: a semicolon- or tab-separated file whose numbers have decimal commas
+    (as European spreadsheets write them) is read as such. Refused, each with one line naming
+    the file and the fix: a missing file, a folder, an unreadable or binary file, an empty or
+    header-only file, a column name used twice (pandas would rename the second ``mg`` to
+    ``mg.1``), and a line with more or fewer fields than the header (the line is named, 1-based,
+    the header being line 1). Text that is not UTF-8 is read as Windows-1252 (Latin-1).
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.parquet``/``.pq`` files are read as Parquet, anything else as delimited text.
+    sep : str, optional
+        Field separator: one character, ``"\\t"`` or ``"tab"`` for tabs.
+    decimal : {".", ","}, optional
+        Decimal mark of the numbers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        With ``attrs["lines"]``, the file line of each row, and ``attrs["path"]``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "eu.csv"
+    >>> _ = p.write_text("id;mg\\n1;0,81\\n2;0,86\\n")
+    >>> read_table(p).mg.tolist()
+    [0.81, 0.86]
+    """
+    p = Path(path)
+    sep, decimal = _separator(sep), _decimal(decimal)
+    if not p.exists():
+        raise InputError(f"{path}: file not found")
+    if p.is_dir():
+        raise InputError(f"{path}: is a folder; give a CSV or Parquet file")
+    if p.suffix.lower() in _SPREADSHEETS:
+        raise InputError(
+            f"{path}: spreadsheet files are not read; save the sheet as CSV (or Parquet)"
+        )
+    if p.suffix.lower() in PARQUET:
+        return _read_parquet(p)
+    text, _ = _text(p)
+    lines = _lines(text)
+    if not lines:
+        raise InputError(f"{path}: the file is empty; it needs a header line and data rows")
+    sep = sep or _detect_separator(lines)
+    decimal = decimal or _detect_decimal(lines, sep)
+    if sep == decimal:
+        raise InputError(f"{path}: the separator and the decimal mark are both {sep!r}")
+    names = _fields(lines[0][1], sep)
+    _check_header(p, names)
+    if len(lines) == 1:
+        raise InputError(f"{path}: has a header line but no data rows")
+    _check_rows(p, lines, sep, len(names))
+    try:
+        df = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            decimal=decimal,
+            skip_blank_lines=True,
+            skipinitialspace=True,
+            low_memory=False,
+        )
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"{path}: cannot be read as CSV ({str(exc).strip()})") from None
+    if len(df) != len(lines) - 1:  # e.g. a quoted field spanning lines
+        raise InputError(
+            f"{path}: {len(lines) - 1} data lines but {len(df)} rows read (a quote left open?)"
+        )
+    df.attrs["lines"] = np.array([number for number, _ in lines[1:]])
+    df.attrs["path"] = str(p)
+    return df
+
+
+def check_table_path(path: str | Path) -> Path:
+    """Refuse, before any work, an output file mgrisk does not write: only CSV (``.csv``) and
+    Parquet (``.parquet``, ``.pq``; needs pyarrow), in a place that can be written.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_table_path("cohort.xlsx")
+    ... except InputError as exc:
+    ...     print(str(exc)[:60])
+    --out cohort.xlsx: '.xlsx' is not a format mgrisk writes; en
+    """
+    target = check_out_file(path, WRITE_SUFFIXES)
+    if target.suffix.lower() in PARQUET and importlib.util.find_spec("pyarrow") is None:
+        raise InputError(f"--out {path}: writing Parquet needs pyarrow: pip install pyarrow")
+    return target
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a table as CSV or Parquet (by the suffix), whole or not at all.
+
+    Anything but ``.csv``, ``.parquet`` and ``.pq`` is refused before writing (see
+    `check_table_path`). The file is written beside the target and renamed into place.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> write_table(pd.DataFrame({"mg": [0.8]}), p)
+    >>> p.read_text()
+    'mg\\n0.8\\n'
+    """
+    target = check_table_path(path)
+    with replace_file(target) as tmp:
+        if target.suffix.lower() in PARQUET:
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False)

@@ -1,0 +1,135 @@
+"""Ctrl-C and worker processes, tried for real in subprocesses: one line, exit 130, no worker
+left behind; a script without a __main__ guard asking for workers gets one clear error."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from mgrisk._pool import run_chunks
+from mgrisk.errors import MgriskError
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and /proc")
+
+
+def _session_members(sid: int) -> list[str]:
+    """Live (not zombie) processes of session ``sid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(entry.name)
+    return found
+
+
+def _interrupt(argv: list[str], delay: float, tmp_path: Path):
+    """Start the CLI in its own session, send SIGINT to the whole group after ``delay`` s (as a
+    terminal's Ctrl-C does) and return (exit status, stderr, processes left after 5 s)."""
+    p = subprocess.Popen(
+        [sys.executable, "-m", "mgrisk.cli", *argv],
+        env=ENV,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(delay)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=30)
+    deadline = time.monotonic() + 5
+    while (left := _session_members(p.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return p.returncode, err, left
+
+
+@pytest.mark.parametrize(("jobs", "delay"), [("2", 1.5), ("2", 3.0), ("2", 5.0), ("1", 3.0)])
+def test_ctrl_c_during_validate(tmp_path, jobs, delay):
+    argv = ["validate", "rotterdam", "--reps", "5000", "--n", "3000", "--jobs", jobs]
+    code, err, left = _interrupt([*argv, "--quiet", "--out", "study"], delay, tmp_path)
+    assert code == 130, err
+    assert err == "mgrisk: interrupted\n"
+    assert left == []
+    assert list(tmp_path.iterdir()) == []  # no folder, no temporary folder
+
+
+def test_ctrl_c_during_a_bootstrap_on_two_cores(tmp_path):
+    from mgrisk import simulate_cohort
+
+    simulate_cohort("rotterdam", n=20000, seed=2).to_csv(tmp_path / "c.csv", index=False)
+    argv = ["fit", "c.csv", "--exposure", "mg", "--time", "exit", "--entry", "entry"]
+    argv += ["--event", "event", "--bootstrap", "100000", "--jobs", "2", "--quiet", "--out", "o"]
+    code, err, left = _interrupt(argv, 6.0, tmp_path)
+    assert code == 130, err
+    assert err == "mgrisk: interrupted\n"
+    assert left == []
+
+
+SCRIPT = """
+import mgrisk
+{body}
+"""
+UNGUARDED = "study = mgrisk.simulation_study('rotterdam', reps=30, n=600, jobs=2, progress=False)"
+IN_FUNCTION = """
+def main():
+    mgrisk.simulation_study('rotterdam', reps=30, n=600, jobs=2, progress=False)
+
+main()
+"""
+GUARDED = """
+def main():
+    study = mgrisk.simulation_study('rotterdam', reps=20, n=600, jobs=2, progress=False)
+    print('replicates', study.reps)
+
+if __name__ == '__main__':
+    main()
+"""
+
+
+def _script(tmp_path, body):
+    path = tmp_path / "study.py"
+    path.write_text(SCRIPT.format(body=textwrap.dedent(body)))
+    return subprocess.run(
+        [sys.executable, str(path)], env=ENV, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize("body", [UNGUARDED, IN_FUNCTION], ids=["top level", "in a function"])
+def test_a_script_without_main_guard_gets_one_clear_error(tmp_path, body):
+    done = _script(tmp_path, body)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("mgrisk.errors.MgriskError: ")
+    assert 'outside `if __name__ == "__main__":`' in last and "study.py, line" in last
+    assert "BrokenProcessPool" not in done.stderr and "bootstrapping phase" not in done.stderr
+
+
+def test_a_guarded_script_runs_on_two_cores(tmp_path):
+    done = _script(tmp_path, GUARDED)
+    assert done.returncode == 0, done.stderr
+    assert "replicates 20" in done.stdout
+
+
+def _die(chunk):
+    if chunk == 0:
+        os._exit(3)  # a worker killed (out of memory, kill -9)
+    time.sleep(0.5)
+    return chunk
+
+
+def test_a_dying_worker_is_one_clear_error():
+    with pytest.raises(MgriskError, match=r"a worker process stopped unexpectedly"):
+        list(run_chunks(_die, list(range(4)), jobs=2))
