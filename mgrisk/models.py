@@ -109,7 +109,7 @@ def load_model(name_or_path: str | Path) -> Model:
     b = Reader(top.get("bootstrap", dict, default={}), "bootstrap", str(path))
     knots = m.table.get("knots", 4)
     if isinstance(knots, list):
-        knots = tuple(float(k) for k in m.get("knots", list))
+        knots = tuple(float(k) for k in m.get("knots", list, of=float))
     else:
         knots = m.get("knots", int, default=4, lo=3, hi=10)
     if isinstance(m.table.get("reference", "median"), str):

@@ -145,7 +145,7 @@ BAD = [
     (
         "knots",
         lambda p, c: ["fit", c, "--knots", "2"],
-        r"--knots.*the number of knots must be 3 to 10",
+        r"--knots 2: use 3 to 10 knots",
     ),
     (
         "few distinct values",

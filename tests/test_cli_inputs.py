@@ -24,7 +24,7 @@ def one_line(code, err):
 FIT = ["fit", "c.csv", "--exposure", "mg", "--time", "exit", "--event", "event", "--out", "o"]
 ARGS = [
     (["--knots", "abc"], r"--knots 'abc': give a number of knots \(e.g. 4\) or the knots"),
-    (["--knots", "2"], r"--knots 2: use at least 3 knots"),
+    (["--knots", "2"], r"--knots 2: use 3 to 10 knots"),
     (["--knots", "4.5"], r"--knots '4.5' is not a whole number"),
     (["--knots", "0.9,0.8,1.0"], r"knots must be finite and increasing"),
     (["--knots", "0.8,nan,1.0"], r"knots must be finite and increasing"),

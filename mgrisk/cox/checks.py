@@ -16,6 +16,10 @@ from ..errors import InputError
 
 __all__ = ["SurvivalArrays", "check_survival", "first_rows"]
 
+#: The largest event code accepted: codes name a handful of causes, so a larger value is a
+#: data error (and would not survive the cast to an integer).
+MAX_CODE = 1000
+
 
 def first_rows(mask: np.ndarray, rows: np.ndarray | None = None, k: int = 5) -> str:
     """'3 row(s), first at row(s) 4, 9, 12': 1-based positions (``rows``: each position's
@@ -101,12 +105,12 @@ def check_survival(
                 "censoring as 0 (for several causes, analyse one cause at a time)"
             )
     else:
-        bad = (e < 0) | (e != np.round(e))
+        bad = (e < 0) | (e != np.round(e)) | (e > MAX_CODE)
         if bad.any():
             first = e[bad][0]
             raise InputError(
                 f"{e_name}: {first_rows(bad, rows)} ({first:g}) are not event codes; use 0 for "
-                "censored and 1, 2, ... for causes"
+                f"censored and 1, 2, ... (up to {MAX_CODE}) for causes"
             )
     if (t < 0).any():
         raise InputError(

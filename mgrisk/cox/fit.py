@@ -148,14 +148,17 @@ def fit_prepared(
     model = likelihood(data, ties == "efron")
     p = data.X.shape[1]
     _warmup.wait()  # for the kernels a child process may be compiling (`_warmup.start`)
-    # the null model's figures come free with a start at zero; else when first asked for
-    null = model.evaluate(np.zeros(p)) if init is None else None
     beta0 = np.zeros(p) if init is None else np.asarray(init, dtype=float).ravel()
     if beta0.size != p:
         raise InputError(f"init: {beta0.size} values for {p} coefficients")
     beta0 = beta0 * data.scale  # to the centred and scaled coordinates
-    start = null if init is None else None
-    state = newton(model, beta0, tol=tol, max_iter=max_iter, start=start)
+    try:
+        # the null model's figures come free with a start at zero; else when first asked for
+        null = model.evaluate(np.zeros(p)) if init is None else None
+        start = null if init is None else None
+        state = newton(model, beta0, tol=tol, max_iter=max_iter, start=start)
+    except ZeroDivisionError:  # every risk score underflowed beside one that overflowed
+        raise ConvergenceError(_overflow_message(data)) from None
     problems = []
     if not state.converged:
         problems.append(
@@ -179,6 +182,26 @@ def fit_prepared(
             raise ConvergenceError(message, state.history)
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
     return CoxResult.from_fit(data, model, state, cov_scaled, null, robust=robust)
+
+
+#: Distance from the mean, in mean absolute deviations, beyond which a value is named as a
+#: likely data error when risk scores overflow.
+EXTREME = 1e3
+
+
+def _overflow_message(data: PreparedCox) -> str:
+    """Name the columns whose extreme values make the risk scores overflow."""
+    far = np.abs(data.X).max(axis=0)
+    parts = []
+    for j in np.flatnonzero(far > EXTREME):
+        k = int(np.argmax(np.abs(data.X[:, j])))
+        value = data.X[k, j] * data.scale[j] + data.center[j]
+        parts.append(f"'{data.names[j]}' ({value:g} at row {data.order[k] + 1})")
+    where = f" from column(s) {', '.join(parts)}" if parts else ""
+    return (
+        f"the risk scores overflow{where}: values that far from the others are likely data "
+        "errors; fix them, or transform the column (e.g. log)"
+    )
 
 
 def _inverse(info: np.ndarray, names: list[str]) -> np.ndarray:
