@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._threads import threaded_from
-from ..cox import risk_weights
+from ..cox import efron_terms, risk_weights
 
 __all__ = ["fg_pass", "fg_score_residuals"]
 
@@ -80,71 +80,6 @@ def _risk_set_sums(X, wr, exit_pos, entry_pos, tail_pos, tail_scale, w_time, blo
         for j in range(p + 1):
             S[m, j] += w_time[m] * T[m, j]
     return S
-
-
-@njit(cache=True)
-def _event_time_terms(X, w, eta, shift, wr, S, death_ptr, death_rows, efron, resid):
-    """Per event time: the Efron steps' sums (as `mgrisk.cox` computes them) over the
-    subdistribution risk sets S. Returns (loglik, U, AA, c2, haz, hazd, amean, gsum, gsumd):
-    haz[m] = sum_k wbar/S0_k, hazd[m] its (1 - k/d)-weighted version, gsum[m] = sum_k wbar
-    a_k/S0_k, gsumd[m] likewise (1 - k/d)-weighted, amean[m] = mean_k a_k, c2[m] = sum_k (k/d)
-    wbar/S0_k, AA = sum_m sum_k wbar a_k a_k^T (lower triangle)."""
-    p = X.shape[1]
-    n_times = death_ptr.size - 1
-    loglik = 0.0
-    U = np.zeros(p)
-    AA = np.zeros((p, p))
-    c2 = np.zeros(n_times)
-    haz = np.zeros(n_times)
-    nr = n_times if resid else 0
-    hazd = np.zeros(nr)
-    amean = np.zeros((nr, p))
-    gsum = np.zeros((nr, p))
-    gsumd = np.zeros((nr, p))
-    D1 = np.empty(p)
-    a = np.empty(p)
-    for m in range(n_times):
-        d = 0
-        wd = 0.0
-        D0 = 0.0
-        for j in range(p):
-            D1[j] = 0.0
-        for jj in range(death_ptr[m], death_ptr[m + 1]):
-            i = death_rows[jj]
-            if w[i] <= 0.0:
-                continue
-            d += 1
-            wd += w[i]
-            D0 += wr[i]
-            loglik += w[i] * (eta[i] - shift)
-            for j in range(p):
-                D1[j] += wr[i] * X[i, j]
-                U[j] += w[i] * X[i, j]
-        if d == 0:
-            continue
-        K = d if (efron and d > 1) else 1
-        wbar = wd / K
-        for k in range(K):
-            f = k / K
-            s0 = S[m, 0] - f * D0
-            loglik -= wbar * np.log(s0)
-            inv = 1.0 / s0
-            h = wbar * inv
-            haz[m] += h
-            c2[m] += f * h
-            for j in range(p):
-                a[j] = (S[m, j + 1] - f * D1[j]) * inv
-                U[j] -= wbar * a[j]
-            if resid:
-                hazd[m] += (1.0 - f) * h
-                for j in range(p):
-                    amean[m, j] += a[j] / K
-                    gsum[m, j] += h * a[j]
-                    gsumd[m, j] += (1.0 - f) * h * a[j]
-            for j in range(p):
-                for col in range(j + 1):
-                    AA[j, col] += wbar * a[j] * a[col]
-    return loglik, U, AA, c2, haz, hazd, amean, gsum, gsumd
 
 
 @njit(cache=True)
@@ -229,7 +164,7 @@ def _terms(X, w, offset, beta, index, efron, resid):
     exit_pos, entry_pos, tail_pos, tail_scale, w_time, death_ptr, death_rows, block_end = index
     eta, shift, wr = risk_weights(X, w, offset, beta)  # the Cox engine's, shared
     S = _risk_set_sums(X, wr, exit_pos, entry_pos, tail_pos, tail_scale, w_time, block_end)
-    terms = _event_time_terms(X, w, eta, shift, wr, S, death_ptr, death_rows, efron, resid)
+    terms = efron_terms(X, w, eta, shift, wr, S, death_ptr, death_rows, efron, resid)
     return eta, shift, wr, terms
 
 

@@ -16,6 +16,7 @@ _EXPORTS = {
     "argsort_times": "._kernels",
     "check_survival": ".checks",
     "default_robust": ".fit",
+    "efron_terms": "._kernels",
     "fit_cox": ".fit",
     "first_rows": ".checks",
     "fit_prepared": ".fit",

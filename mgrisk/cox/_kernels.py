@@ -28,7 +28,14 @@ from numba import njit, prange
 
 from .._threads import threaded_from
 
-__all__ = ["cox_pass", "event_time_terms", "risk_set_sums", "risk_weights", "score_residuals"]
+__all__ = [
+    "cox_pass",
+    "efron_terms",
+    "event_time_terms",
+    "risk_set_sums",
+    "risk_weights",
+    "score_residuals",
+]
 
 #: Number of row chunks reduced in a fixed order: results do not depend on the thread count.
 N_CHUNKS = 16
@@ -95,32 +102,37 @@ def _risk_set_steps(X, wr, exit_pos, entry_pos, n_times):
 
 
 @njit(cache=True)
-def risk_set_sums(X, wr, exit_pos, entry_pos, block_end, n_times):
-    """S0[m] = sum of wr over the risk set of event time m; S1[m] the same of wr x."""
+def risk_set_table(X, wr, exit_pos, entry_pos, block_end, n_times):
+    """Row m: (S0, S1), the sums of wr and wr x over the risk set of event time m."""
     S = _risk_set_steps(X, wr, exit_pos, entry_pos, n_times)
     for m in range(n_times - 2, -1, -1):  # backwards in time, restarting at each stratum
         if block_end[m] == block_end[m + 1]:
             for j in range(S.shape[1]):
                 S[m, j] += S[m + 1, j]
+    return S
+
+
+@njit(cache=True)
+def risk_set_sums(X, wr, exit_pos, entry_pos, block_end, n_times):
+    """S0[m] = sum of wr over the risk set of event time m; S1[m] the same of wr x."""
+    S = risk_set_table(X, wr, exit_pos, entry_pos, block_end, n_times)
     return S[:, 0].copy(), S[:, 1:].copy()
 
 
 @njit(cache=True)
-def event_time_terms(
-    X, w, eta, shift, wr, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, resid
-):
-    """Per event time: the Efron steps' sums that the likelihood, score and information need.
+def efron_terms(X, w, eta, shift, wr, S, death_ptr, death_rows, efron, resid):
+    """Per event time m: the Efron steps' sums that the likelihood, score and information need,
+    given the risk-set sums S[m] = (S0, S1) of each event time (the Cox risk sets, or Fine-Gray's
+    subdistribution risk sets).
 
     Returns (loglik, U, AA, c2, haz, hazd, amean, gsum, gsumd), with, for event time m and its
     Efron steps k = 0..K-1 (f_k = k/d; K = 1 and f = 0 for Breslow):
     haz[m] = sum_k wbar/S0_k (the hazard increment), hazd[m] = sum_k (1-f_k) wbar/S0_k,
     gsum[m] = sum_k wbar a_k/S0_k, gsumd[m] likewise with (1-f_k), amean[m] = mean_k a_k,
     c2[m] = sum_k f_k wbar/S0_k, AA = sum_m sum_k wbar a_k a_k^T (lower triangle).
-    Event times are walked backwards, so the risk-set sums S0, S1 accumulate on the way.
     """
     p = X.shape[1]
     n_times = death_ptr.size - 1
-    steps = _risk_set_steps(X, wr, exit_pos, entry_pos, n_times)
     loglik = 0.0
     U = np.zeros(p)
     AA = np.zeros((p, p))
@@ -131,18 +143,14 @@ def event_time_terms(
     amean = np.zeros((nr, p))
     gsum = np.zeros((nr, p))
     gsumd = np.zeros((nr, p))
-    S = np.zeros(p + 1)  # (S0, S1) of the current risk set
     D1 = np.empty(p)
     a = np.empty(p)
-    for m in range(n_times - 1, -1, -1):
-        if m == n_times - 1 or block_end[m] != block_end[m + 1]:
-            S[:] = 0.0  # a new stratum
-        for j in range(p + 1):
-            S[j] += steps[m, j]
+    for m in range(n_times):
         d = 0
         wd = 0.0
         D0 = 0.0
-        D1[:] = 0.0
+        for j in range(p):
+            D1[j] = 0.0
         for jj in range(death_ptr[m], death_ptr[m + 1]):
             i = death_rows[jj]
             if w[i] <= 0.0:
@@ -160,14 +168,14 @@ def event_time_terms(
         wbar = wd / K
         for k in range(K):
             f = k / K
-            s0 = S[0] - f * D0
+            s0 = S[m, 0] - f * D0
             loglik -= wbar * np.log(s0)
             inv = 1.0 / s0
             h = wbar * inv
             haz[m] += h
             c2[m] += f * h
             for j in range(p):
-                a[j] = (S[j + 1] - f * D1[j]) * inv
+                a[j] = (S[m, j + 1] - f * D1[j]) * inv
                 U[j] -= wbar * a[j]
             if resid:
                 hazd[m] += (1.0 - f) * h
@@ -179,6 +187,15 @@ def event_time_terms(
                 for col in range(j + 1):
                     AA[j, col] += wbar * a[j] * a[col]
     return loglik, U, AA, c2, haz, hazd, amean, gsum, gsumd
+
+
+@njit(cache=True)
+def event_time_terms(
+    X, w, eta, shift, wr, exit_pos, entry_pos, death_ptr, death_rows, block_end, efron, resid
+):
+    """`efron_terms` over the Cox risk sets of the (entry, exit] layout."""
+    S = risk_set_table(X, wr, exit_pos, entry_pos, block_end, death_ptr.size - 1)
+    return efron_terms(X, w, eta, shift, wr, S, death_ptr, death_rows, efron, resid)
 
 
 @njit(cache=True)
