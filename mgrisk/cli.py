@@ -271,35 +271,22 @@ def cmd_check_shape(args) -> int:
     from .simulate import simulate_cohort
     from .tables import read_table
 
-    source = Path(args.source)
-    if source.suffix.lower() in (".csv", ".parquet", ".pq"):
+    if Path(args.source).suffix.lower() in (".csv", ".parquet", ".pq"):
         data = read_table(args.source, sep=args.sep, decimal=args.decimal)
         missing = [f"--{k}" for k in ("exposure", "time", "event") if getattr(args, k) is None]
         if missing:
             raise MgriskError(f"checking a data file needs {', '.join(missing)}")
-        fit = fit_dose_response(
-            data,
-            args.exposure,
-            args.time,
-            args.event,
-            entry=args.entry,
-            adjust=args.adjust,
-            knots=args.knots,
-            cause=args.cause,
-        )
+        columns = dict(exposure=args.exposure, time=args.time, event=args.event, entry=args.entry)
+        adjust, unit = args.adjust, None
     else:
         scenario = load_scenario(args.source)
         data = simulate_cohort(scenario, n=args.n, seed=args.seed)
-        fit = fit_dose_response(
-            data,
-            scenario.exposure,
-            "exit",
-            "event",
-            entry="entry",
-            adjust=args.adjust if args.adjust is not None else scenario.adjust_formula(),
-            knots=args.knots,
-            unit=scenario.unit,
-        )
+        columns = dict(exposure=scenario.exposure, time="exit", event="event", entry="entry")
+        adjust = args.adjust if args.adjust is not None else scenario.adjust_formula()
+        unit = scenario.unit
+    fit = fit_dose_response(
+        data, **columns, adjust=adjust, knots=args.knots, cause=args.cause, unit=unit
+    )
     shape = fit.shape(args.alpha)
     lm = shape.lind_mehlum
     evidence = (
