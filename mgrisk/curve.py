@@ -33,7 +33,7 @@ from .nadir import (
 from .shape import lind_mehlum
 from .splines import rcs_basis
 
-__all__ = ["ExposureSummary", "SplineCurve"]
+__all__ = ["ExposureSummary", "SplineCurve", "contrast", "ratio_table"]
 
 #: Monte Carlo draws (fixed seed) for the simultaneous band's critical value: its Monte Carlo
 #: standard error is about 0.01.
@@ -179,19 +179,9 @@ class SplineCurve:
         grid = self.grid(n_points) if grid is None else np.asarray(grid, dtype=float)
         r = self.reference_value(ref)
         D = rcs_basis(grid, self.knots) - rcs_basis([r], self.knots)
-        log_hr = D @ self.coef
-        se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", D, self.cov, D), 0.0))
+        log_hr, se = contrast(D, self.coef, self.cov)
         crit = _z(level) if band == "pointwise" else self._simultaneous_critical(D, se, level)
-        out = pd.DataFrame(
-            {
-                "exposure": grid,
-                "log_hr": log_hr,
-                "se": se,
-                "hr": np.exp(log_hr),
-                "lower": np.exp(log_hr - crit * se),
-                "upper": np.exp(log_hr + crit * se),
-            }
-        )
+        out = ratio_table(grid, log_hr, se, crit)
         out.attrs.update(ref=r, level=level, band=band, critical_value=float(crit))
         return out
 
@@ -359,6 +349,31 @@ class SplineCurve:
     def end_slopes(self) -> dict:
         """Slopes of the log-HR at the 1st and 99th centiles and the Lind-Mehlum p-values."""
         return lind_mehlum(self.coef, self.cov, self.knots, self.x.p01, self.x.p99)
+
+
+def contrast(L: np.ndarray, coef: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates ``L coef`` and their standard errors ``sqrt(diag(L cov L'))``.
+
+    >>> contrast(np.array([[1.0, 1.0]]), np.array([0.2, 0.3]), np.eye(2))
+    (array([0.5]), array([1.41421356]))
+    """
+    est = L @ coef
+    return est, np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", L, cov, L), 0.0))
+
+
+def ratio_table(exposure, log_ratio, se, critical: float) -> pd.DataFrame:
+    """A curve as every view shows it: exposure, log_hr, se, hr, lower, upper (the band is
+    ``log_hr +- critical se`` on the log scale)."""
+    return pd.DataFrame(
+        {
+            "exposure": exposure,
+            "log_hr": log_ratio,
+            "se": se,
+            "hr": np.exp(log_ratio),
+            "lower": np.exp(log_ratio - critical * se),
+            "upper": np.exp(log_ratio + critical * se),
+        }
+    )
 
 
 def _z(level: float) -> float:

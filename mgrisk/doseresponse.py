@@ -19,7 +19,7 @@ from scipy.special import ndtri
 
 from .bootstrap import bootstrap_fits
 from .cox import CoxResult, Test, default_robust, fit_prepared, prepare_cox
-from .curve import ExposureSummary, SplineCurve
+from .curve import ExposureSummary, SplineCurve, contrast, ratio_table
 from .data import CohortData, check_cohort
 from .design import Design, design_matrix
 from .errors import InputError
@@ -575,21 +575,9 @@ class DoseResponse:
             full[:, model.spline_cols] = D
             if i > 0:
                 full[:, inter[(i - 1) * k1 : i * k1]] = D
-            lh = full @ b
-            se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", full, V, full), 0))
-            out.append(
-                pd.DataFrame(
-                    {
-                        "group": lev,
-                        "exposure": grid,
-                        "log_hr": lh,
-                        "se": se,
-                        "hr": np.exp(lh),
-                        "lower": np.exp(lh - z * se),
-                        "upper": np.exp(lh + z * se),
-                    }
-                )
-            )
+            table = ratio_table(grid, *contrast(full, b, V), z)
+            table.insert(0, "group", lev)
+            out.append(table)
         return pd.concat(out, ignore_index=True), test
 
     # --- absolute risk (competing risks) -------------------------------------------------------

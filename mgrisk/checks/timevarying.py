@@ -18,6 +18,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from ..cox import CoxResult, PreparedCox, Test, fit_prepared, likelihood
+from ..curve import contrast, ratio_table
 from ..errors import InputError
 from ..splines import rcs_basis
 from ._tt_kernels import tt_pass
@@ -179,21 +180,9 @@ def hr_by_time(tv: TimeVaryingFit, times, grid, ref: float, level: float = 0.95)
         L = np.zeros((D.shape[0], b.size))
         L[:, tv.spline_cols] = D
         L[:, tv.interaction_cols] = gv * D
-        lh = L @ b
-        se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", L, V, L), 0.0))
-        out.append(
-            pd.DataFrame(
-                {
-                    "time": t,
-                    "exposure": grid,
-                    "log_hr": lh,
-                    "se": se,
-                    "hr": np.exp(lh),
-                    "lower": np.exp(lh - z * se),
-                    "upper": np.exp(lh + z * se),
-                }
-            )
-        )
+        table = ratio_table(grid, *contrast(L, b, V), z)
+        table.insert(0, "time", t)
+        out.append(table)
     frame = pd.concat(out, ignore_index=True)
     frame.attrs.update(ref=ref, level=level, g=tv.g, interaction_test=tv.interaction_test)
     return frame
