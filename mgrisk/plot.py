@@ -33,6 +33,11 @@ BLACK, ORANGE, SKY, GREEN, BLUE, VERMILION = (
 )
 
 
+#: Points drawn at most in a residual scatter (every k-th residual beyond that; a picture of a
+#: million points shows no more and takes seconds to draw).
+SCATTER_POINTS = 5_000
+
+
 def _axes(ax, figsize=(7.0, 4.6)):
     if ax is None:
         import matplotlib.pyplot as plt
@@ -523,7 +528,8 @@ def plot_schoenfeld(checks, axes=None):
     res, sm = checks.schoenfeld, checks.schoenfeld_smooth
     xlab = f"time ({checks.transform} transform)"
     for ax, term in zip(axes, terms, strict=False):
-        ax.plot(res.ttime, res[term], ".", ms=2.5, color=SKY, alpha=0.5, label="residuals")
+        shown = res.iloc[:: max(1, len(res) // SCATTER_POINTS)]  # the smooth uses them all
+        ax.plot(shown.ttime, shown[term], ".", ms=2.5, color=SKY, alpha=0.5, label="residuals")
         s = sm[sm.term == term]
         ax.fill_between(
             s.ttime, s.lower, s.upper, color=BLUE, alpha=0.2, hatch="//", label="95 % band"

@@ -54,8 +54,8 @@ def _decimal(decimal: str | None) -> str | None:
     raise InputError(f"decimal={decimal!r}: use '.' or ','")
 
 
-def _text(path: Path) -> tuple[str, str]:
-    """The file's text and the encoding that decoded it (UTF-8, else Windows-1252/Latin-1)."""
+def _raw(path: Path) -> tuple[bytes, str]:
+    """The file's bytes and the encoding that decodes them (UTF-8, else Windows-1252/Latin-1)."""
     try:
         raw = path.read_bytes()
     except PermissionError:
@@ -71,10 +71,28 @@ def _text(path: Path) -> tuple[str, str]:
         raise InputError(f"{path}: is not a text file (binary content); give CSV or Parquet{hint}")
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
-            return raw.decode(encoding), encoding
+            raw.decode(encoding)
         except UnicodeDecodeError:
             continue
+        return raw, encoding
     raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
+
+
+def _line_offsets(raw: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(file line number, start, end) of every non-empty line, found with numpy; None when the
+    file has quotes or bare carriage returns (then lines are split with Python's csv rules)."""
+    if b'"' in raw or raw.count(b"\r") != raw.count(b"\r\n"):
+        return None
+    if not raw.strip():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    b = np.frombuffer(raw, np.uint8)
+    newlines = np.flatnonzero(b == 10)
+    starts = np.concatenate([[0], newlines + 1])
+    ends = np.concatenate([newlines, [b.size]])
+    ends = ends - ((ends > starts) & (b[np.maximum(ends - 1, 0)] == 13))  # "\r\n"
+    keep = np.flatnonzero(ends > starts)
+    return keep + 1, starts[keep], ends[keep]
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -126,21 +144,24 @@ def _check_header(path: Path, names: list[str]) -> None:
 def _check_rows(path: Path, lines: list[tuple[int, str]], sep: str, n: int) -> None:
     """Every data line has as many fields as the header (a short line is a truncated or
     damaged row: refused rather than read as missing values)."""
-    quoted = any('"' in line for _, line in lines)
     for number, line in lines[1:]:
-        k = len(_fields(line, sep)) if quoted else line.count(sep) + 1
+        k = len(_fields(line, sep))
         if k != n:
-            sep_name = _SEP_NAMES.get(sep, repr(sep))
-            hint = (
-                "a decimal comma in a comma-separated file? use a decimal point, or "
-                "separate fields with ';' (--sep ';')"
-                if k > n and sep == ","
-                else "a truncated or damaged row? fix or delete that line"
-            )
-            raise InputError(
-                f"{path}: line {number} has {k} {sep_name}-separated fields but the header "
-                f"has {n} ({hint})"
-            )
+            _bad_row(path, number, k, n, sep)
+
+
+def _bad_row(path: Path, number: int, k: int, n: int, sep: str):
+    sep_name = _SEP_NAMES.get(sep, repr(sep))
+    hint = (
+        "a decimal comma in a comma-separated file? use a decimal point, or separate fields "
+        "with ';' (--sep ';')"
+        if k > n and sep == ","
+        else "a truncated or damaged row? fix or delete that line"
+    )
+    raise InputError(
+        f"{path}: line {number} has {k} {sep_name}-separated fields but the header has {n} "
+        f"({hint})"
+    )
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -208,8 +229,15 @@ def read_table(
         )
     if p.suffix.lower() in PARQUET:
         return _read_parquet(p)
-    text, _ = _text(p)
-    lines = _lines(text)
+    raw, encoding = _raw(p)
+    offsets = _line_offsets(raw)
+    if offsets is None:  # quotes or bare carriage returns: Python splits the lines
+        lines = _lines(raw.decode(encoding))
+        numbers = np.array([number for number, _ in lines], dtype=np.int64)
+    else:
+        numbers, starts, ends = offsets
+        head = min(numbers.size, _SNIFF_LINES)
+        lines = [(numbers[i], raw[starts[i] : ends[i]].decode(encoding)) for i in range(head)]
     if not lines:
         raise InputError(f"{path}: the file is empty; it needs a header line and data rows")
     sep = sep or _detect_separator(lines)
@@ -218,25 +246,33 @@ def read_table(
         raise InputError(f"{path}: the separator and the decimal mark are both {sep!r}")
     names = _fields(lines[0][1], sep)
     _check_header(p, names)
-    if len(lines) == 1:
+    if numbers.size == 1:
         raise InputError(f"{path}: has a header line but no data rows")
-    _check_rows(p, lines, sep, len(names))
+    if offsets is None:
+        _check_rows(p, lines, sep, len(names))
+    else:  # fields per line: separators counted between line starts (no quotes in the file)
+        is_sep = np.frombuffer(raw, np.uint8) == ord(sep)
+        fields = np.add.reduceat(is_sep, starts, dtype=np.int64) + 1
+        bad = np.flatnonzero(fields[1:] != len(names))
+        if bad.size:
+            _bad_row(p, int(numbers[bad[0] + 1]), int(fields[bad[0] + 1]), len(names), sep)
     try:
         df = pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(raw),
             sep=sep,
             decimal=decimal,
+            encoding=encoding,
             skip_blank_lines=True,
             skipinitialspace=True,
             low_memory=False,
         )
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"{path}: cannot be read as CSV ({str(exc).strip()})") from None
-    if len(df) != len(lines) - 1:  # e.g. a quoted field spanning lines
+    if len(df) != numbers.size - 1:  # e.g. a quoted field spanning lines
         raise InputError(
-            f"{path}: {len(lines) - 1} data lines but {len(df)} rows read (a quote left open?)"
+            f"{path}: {numbers.size - 1} data lines but {len(df)} rows read (a quote left open?)"
         )
-    df.attrs["lines"] = np.array([number for number, _ in lines[1:]])
+    df.attrs["lines"] = numbers[1:]
     df.attrs["path"] = str(p)
     return df
 

@@ -49,12 +49,12 @@ def smooth(x, y, grid, knots: int = 4, level: float = 0.95, weights=None) -> pd.
         A, G = x[:, None], grid[:, None]
     A = np.column_stack([np.ones(x.size), A])
     G = np.column_stack([np.ones(grid.size), G])
-    sw = np.sqrt(w)
-    coef, *_ = np.linalg.lstsq(A * sw[:, None], y * sw, rcond=None)
+    Aw = A * w[:, None]
+    XtX_inv = np.linalg.pinv(Aw.T @ A)  # normal equations: p x p, cheap for a million points
+    coef = XtX_inv @ (Aw.T @ y)
     resid = y - A @ coef
     dof = max(x.size - A.shape[1], 1)
     sigma2 = float(w @ resid**2 / dof)
-    XtX_inv = np.linalg.pinv((A * w[:, None]).T @ A)
     fit = G @ coef
     se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", G, XtX_inv, G) * sigma2, 0.0))
     z = ndtri(0.5 + level / 2)

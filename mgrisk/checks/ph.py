@@ -155,10 +155,11 @@ def _used(data: PreparedCox, X: np.ndarray) -> np.ndarray:
     S = len(data.strata_labels)
     used = np.zeros((S, X.shape[1]))
     for s in range(S):
-        rows = data.strata == s
-        if not rows.any():
+        rows = slice(None) if S == 1 else data.strata == s
+        Xs = X[rows]
+        if not Xs.shape[0]:
             continue
-        varies = (X[rows] != X[rows][0]).any(axis=0)
+        varies = Xs.max(axis=0) > Xs.min(axis=0)
         used[s] = np.where(varies, data.event[rows].sum(), 0)
     return used
 

@@ -77,8 +77,9 @@ class PreparedCox:
         if X.shape[0] != self.n:
             raise InputError(f"X: has {X.shape[0]} rows, expected {self.n}")
         Xs, center, scale, _ = _standardized(X, self.order, names)
-        kept = self.X[:, keep]
-        Xc = np.asfortranarray(np.concatenate([Xs, kept], axis=1))
+        Xc = np.empty((self.n, Xs.shape[1] + len(keep)), order="F")  # column-major, as stored
+        Xc[:, : Xs.shape[1]] = Xs
+        Xc[:, Xs.shape[1] :] = self.X[:, keep]
         names = names + [self.names[j] for j in keep]
         _check_estimable((Xc.T @ Xc) / self.n, names)
         return replace(
