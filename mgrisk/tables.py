@@ -78,21 +78,14 @@ def _raw(path: Path) -> tuple[bytes, str]:
     raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
 
 
-def _line_offsets(raw: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(file line number, start, end) of every non-empty line, found with numpy; None when the
-    file has quotes or bare carriage returns (then lines are split with Python's csv rules)."""
+def _line_fields(raw: bytes, sep: str):
+    """(file line number, start, end, fields) of every non-empty line, or None when the file
+    has quotes or bare carriage returns (then Python's csv rules split the lines)."""
     if b'"' in raw or raw.count(b"\r") != raw.count(b"\r\n"):
         return None
-    if not raw.strip():
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    b = np.frombuffer(raw, np.uint8)
-    newlines = np.flatnonzero(b == 10)
-    starts = np.concatenate([[0], newlines + 1])
-    ends = np.concatenate([newlines, [b.size]])
-    ends = ends - ((ends > starts) & (b[np.maximum(ends - 1, 0)] == 13))  # "\r\n"
-    keep = np.flatnonzero(ends > starts)
-    return keep + 1, starts[keep], ends[keep]
+    from ._text_kernel import line_fields
+
+    return line_fields(np.frombuffer(raw, np.uint8), ord(sep), raw.count(b"\n") + 1)
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -230,32 +223,29 @@ def read_table(
     if p.suffix.lower() in PARQUET:
         return _read_parquet(p)
     raw, encoding = _raw(p)
-    offsets = _line_offsets(raw)
-    if offsets is None:  # quotes or bare carriage returns: Python splits the lines
-        lines = _lines(raw.decode(encoding))
-        numbers = np.array([number for number, _ in lines], dtype=np.int64)
-    else:
-        numbers, starts, ends = offsets
-        head = min(numbers.size, _SNIFF_LINES)
-        lines = [(numbers[i], raw[starts[i] : ends[i]].decode(encoding)) for i in range(head)]
-    if not lines:
+    head = raw[: raw.find(b"\n", 2**16) if len(raw) > 2**16 else len(raw)]  # for sniffing
+    sniffed = _lines(head.decode(encoding, errors="replace"))[:_SNIFF_LINES]
+    if not sniffed:
         raise InputError(f"{path}: the file is empty; it needs a header line and data rows")
-    sep = sep or _detect_separator(lines)
-    decimal = decimal or _detect_decimal(lines, sep)
+    sep = sep or _detect_separator(sniffed)
+    decimal = decimal or _detect_decimal(sniffed, sep)
     if sep == decimal:
         raise InputError(f"{path}: the separator and the decimal mark are both {sep!r}")
-    names = _fields(lines[0][1], sep)
+    names = _fields(sniffed[0][1], sep)
     _check_header(p, names)
-    if numbers.size == 1:
-        raise InputError(f"{path}: has a header line but no data rows")
-    if offsets is None:
-        _check_rows(p, lines, sep, len(names))
-    else:  # fields per line: separators counted between line starts (no quotes in the file)
-        is_sep = np.frombuffer(raw, np.uint8) == ord(sep)
-        fields = np.add.reduceat(is_sep, starts, dtype=np.int64) + 1
+    layout = _line_fields(raw, sep)
+    if layout is None:  # quotes or bare carriage returns: Python splits the lines
+        lines = _lines(raw.decode(encoding))
+        numbers = np.array([number for number, _ in lines], dtype=np.int64)
+        if numbers.size > 1:
+            _check_rows(p, lines, sep, len(names))
+    else:  # numba counted the fields of every line (no quotes in the file)
+        numbers, _, _, fields = layout
         bad = np.flatnonzero(fields[1:] != len(names))
         if bad.size:
             _bad_row(p, int(numbers[bad[0] + 1]), int(fields[bad[0] + 1]), len(names), sep)
+    if numbers.size == 1:
+        raise InputError(f"{path}: has a header line but no data rows")
     try:
         df = pd.read_csv(
             io.BytesIO(raw),
