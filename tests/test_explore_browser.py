@@ -238,9 +238,10 @@ def test_explorer_in_a_browser(app_url, driver):
 
     # draw 20 cohorts
     d.find_element(By.ID, "draws").click()
-    _wait(
+    drawn = _wait(
         lambda: d.find_elements(By.CSS_SELECTOR, "#draws_plot img"), 60, "the 20 cohorts' picture"
     )
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'});", drawn[0])
     _shot(d, "explore-draws")
     d.find_element(By.ID, "draws").click()
 

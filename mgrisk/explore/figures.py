@@ -232,6 +232,7 @@ def draws_figure(d: Draws, size=(9.0, 6.0)):
     else:
         title = "the truth has no nadir: every interior nadir found is a false one"
     bottom.set_title(_wrap(title, 100), fontsize=9)
+    bottom.set_xlim(d.grid[0], d.grid[-1])  # CIs wider than the grid run off the edge
     bottom.set_yticks([])
     bottom.set_ylabel("cohort")
     bottom.set_xlabel(d.label)
