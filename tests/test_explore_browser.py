@@ -258,4 +258,21 @@ def test_explorer_in_a_browser(app_url, driver):
     _wait(lambda: not d.find_elements(By.ID, "problem"), REDRAW_TIMEOUT, "the message to go")
     _wait(lambda: (_number(d, "knots") or "").startswith("0.74"), REDRAW_TIMEOUT, "hand knots")
 
+    # a user's own file: fitted with the columns guessed from its header
+    folder = Path(tempfile.mkdtemp(prefix="mgrisk-upload-test-"))
+    from mgrisk import simulate_cohort
+
+    good = folder / "my_cohort.csv"
+    simulate_cohort("aric", n=3000, seed=2).drop(columns="true_log_hr").to_csv(good, index=False)
+    bad = folder / "broken.csv"
+    bad.write_text("mg,exit,event\n0.8,70,1\n0.9,71\n", encoding="utf-8")
+    d.find_element(By.CSS_SELECTOR, "input[name='source'][value='csv']").click()
+    d.find_element(By.ID, "upload").send_keys(str(good))
+    _wait(lambda: _number(d, "people") == "3,000", 60, "the uploaded cohort's fit")
+    assert _number(d, "true nadir") is None  # no truth for real data
+    d.find_element(By.ID, "upload").send_keys(str(bad))
+    problem = _wait(lambda: d.find_elements(By.ID, "problem"), 60, "the upload's message")
+    assert "broken.csv" in problem[0].text and "line 3" in problem[0].text
+    shutil.rmtree(folder, ignore_errors=True)
+
     assert _severe(d) == []
