@@ -415,12 +415,7 @@ def _server(input, output, session):
 
 
 def create_app():
-    """The Shiny app (starts compiling the kernels in the background).
-
-    Examples
-    --------
-    >>> app = create_app()  # doctest: +SKIP
-    """
+    """The Shiny app (starts compiling the kernels in the background); `serve` runs it."""
     from shiny import App
 
     _WARMUP.start()
