@@ -1,4 +1,4 @@
-"""The ``mgrisk`` command line: demo, fit, simulate, validate, check-shape.
+"""The ``mgrisk`` command line: demo, fit, simulate, validate, check-shape, meta, explore.
 
 The only module that prints, exits or reads argv. Every mgrisk error becomes one line on
 stderr and exit status 2; ``check-shape`` exits 1 when the shape is not the one expected.
@@ -37,6 +37,7 @@ EXAMPLES = {
         "example: mgrisk meta studies.csv --study id --dose dose --log-rr logrr --se se "
         "--type type --cases cases --n n --knots 3 --out meta/"
     ),
+    "explore": "example: mgrisk explore --port 8765 --no-browser",
 }
 
 
@@ -652,7 +653,44 @@ def build_parser() -> argparse.ArgumentParser:
     met.add_argument("--highlight", help="a study to highlight (e.g. your cohort)")
     met.add_argument("--out", required=True, help="output folder")
     met.set_defaults(run=cmd_meta, knots="3")
+
+    exp = command("explore", "Start the corridor explorer, a teaching web app, on 127.0.0.1.")
+    exp.add_argument(
+        "--port", type=_at_least(1, "--port", "8765"), default=8765, help="port (default 8765)"
+    )
+    exp.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    exp.set_defaults(run=cmd_explore)
     return parser
+
+
+def cmd_explore(args) -> int:
+    """Serve the corridor explorer on 127.0.0.1 until Ctrl-C (needs the ``app`` extra)."""
+    import importlib.util
+    import socket
+    import webbrowser
+
+    if importlib.util.find_spec("shiny") is None or importlib.util.find_spec("uvicorn") is None:
+        raise MgriskError(
+            "the explorer needs its web framework (Shiny for Python): pip install \"mgrisk[app]\""
+        )
+    from .explore.app import HOST, serve
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, args.port))
+        except OverflowError:
+            raise MgriskError(f"--port {args.port}: use a port from 1 to 65535") from None
+        except OSError as exc:
+            raise MgriskError(
+                f"port {args.port} on {HOST} cannot be used ({exc.strerror}): choose another "
+                "with --port"
+            ) from None
+    url = f"http://{HOST}:{args.port}/"
+    print(f"mgrisk explore: {url} (warming up the kernels first; Ctrl-C to stop)", flush=True)
+    if not args.no_browser:
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    serve(args.port)
+    return 0
 
 
 @contextmanager
