@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from . import __version__
 from .cox import Test
@@ -137,9 +138,14 @@ def describe(fit: DoseResponse) -> dict:
 
 
 def _coefficients(fit: DoseResponse) -> pd.DataFrame:
-    table = fit.cox.summary()
-    keep = [c for c in ("coef", "se", "model_se", "z", "p") if c in table.columns]
-    return table[keep]
+    """coef, se (robust when the fit is; then model_se too), z, p: no exponentiated "HRs",
+    meaningless for spline terms."""
+    c = fit.cox
+    z = c.coef / c.se
+    table = pd.DataFrame({"coef": c.coef, "se": c.se, "z": z, "p": 2 * ndtr(-np.abs(z))})
+    if c.robust:
+        table.insert(2, "model_se", c.model_se)
+    return table
 
 
 def _quantile_points(table: pd.DataFrame, x: np.ndarray, fit, ref: float) -> pd.DataFrame:
