@@ -217,8 +217,9 @@ def _row(study: StudyResult, expected: str, alpha: float) -> dict:
     d = study.to_dict()
     for key in ("nadir_coverage", "corridor_lower_coverage", "corridor_upper_coverage"):
         value = d[key] if d[key] is not None else math.nan
-        row[key], row[key + "_se"] = value, (
-            math.sqrt(value * (1 - value) / len(ok)) if math.isfinite(value) else math.nan
+        row[key], row[key + "_se"] = (
+            value,
+            (math.sqrt(value * (1 - value) / len(ok)) if math.isfinite(value) else math.nan),
         )
     row["true_nadir"] = d["true_nadir"] if d["true_nadir"] is not None else math.nan
     return row
@@ -253,13 +254,18 @@ def target_size(table: pd.DataFrame, target: float) -> TargetSize:
         note = f"interpolated in log(n) between the sizes tried ({tried})"
     if lower == n[0] and y[0] < target:
         lower = math.nan  # the band reaches the target at or below the smallest size
-    if not math.isfinite(upper):
-        note += "; the lower end of the Monte Carlo band stays below the target (more sizes)"
+    if math.isfinite(point) and not math.isfinite(upper):
+        note += (
+            f"; the lower end of its Monte Carlo band stays below {target:g} up to "
+            f"{int(n[-1]):,} (larger sizes or more replicates bound it)"
+        )
 
     def events(x: float) -> float:
         return float(np.interp(x, n, table.events)) if math.isfinite(x) else math.nan
 
-    return TargetSize(target, point, lower, upper, events(point), events(lower), events(upper), note)
+    return TargetSize(
+        target, point, lower, upper, events(point), events(lower), events(upper), note
+    )
 
 
 def power(

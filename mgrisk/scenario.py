@@ -324,9 +324,7 @@ def _within(r: _Reader, key: str, value: float, lo: float, hi: float, what: str)
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 #: A bare word given as a value (``shape=hinge``): taken as text.
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_VALUE_HELP = (
-    'numbers (20, 1e-6), text ("hinge"), lists ([0.7, 0.9]) or tables ({shape = "flat"})'
-)
+_VALUE_HELP = 'numbers (20, 1e-6), text ("hinge"), lists ([0.7, 0.9]) or tables ({shape = "flat"})'
 
 
 def parse_override(text: str) -> tuple[str, object]:

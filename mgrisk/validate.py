@@ -387,9 +387,7 @@ def simulation_studies(
         raise InputError(f"backend={backend!r}: use 'local' or 'dask'")
     # largest sizes first: the longest chunks start first, the shortest fill in at the end
     order = sorted(range(len(sizes)), key=lambda k: -sizes[k])
-    tasks = [
-        (k, range(i, min(reps, i + CHUNK))) for k in order for i in range(0, reps, CHUNK)
-    ]
+    tasks = [(k, range(i, min(reps, i + CHUNK))) for k in order for i in range(0, reps, CHUNK)]
     records: list[list] = [[None] * reps for _ in sizes]
     run_task = partial(_run_task, s, tuple(sizes), a, seed)
     client = None
