@@ -271,7 +271,7 @@ def _write_study(study, out: Path) -> None:
 
 def cmd_power(args) -> int:
     """Power and precision at several study sizes: table, figure, p-values, summary."""
-    from .power import power
+    from .power_study import power
     from .results_folder import check_out_folder, results_folder
     from .scenario import load_scenario
 

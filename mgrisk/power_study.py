@@ -1,4 +1,7 @@
-"""Plan a study: power and precision for a dose-response shape, by simulation.
+"""Plan a study: power and precision for a dose-response shape, by simulation (`mgrisk.power`).
+
+(Named `power_study`, not `power`: a submodule named as the function would replace
+`mgrisk.power` the function by the module once imported.)
 
 A power grid is a set of simulation studies (`validate.simulation_studies`), one per study size,
 sharing one seed scheme: replicate i of every size is simulated from ``replicate_seed(seed, i)``,
