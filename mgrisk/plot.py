@@ -662,11 +662,14 @@ def plot_power(result, axes=None):
     right.set_title(f"nadir CI: {result.analysis.nadir_method}", fontsize=9)
     for ax in axes:
         ax.set_xscale("log")
+        ax.set_xlim(n[0] / 1.15, n[-1] * 1.15)
         ax.set_xlabel("people")
         ax.xaxis.set_major_formatter(_plain_formatter())
         ax.xaxis.set_minor_formatter(_plain_formatter(minor=True))
         if len(n) > 1 and np.all(np.diff(events) > 0):
             top_axis = ax.secondary_xaxis("top", functions=_events_scale(n, events))
+            top_axis.xaxis.set_major_formatter(_plain_formatter())
+            top_axis.xaxis.set_minor_formatter(_plain_formatter(minor=True))
             top_axis.set_xlabel("events (mean)", fontsize=8)
             top_axis.tick_params(labelsize=7)
     return axes
