@@ -22,6 +22,7 @@ _EXPORTS = {
     "fit_dose_response": ".doseresponse",
     "fit_fine_gray": ".competing",
     "load_scenario": ".scenario",
+    "power": ".power_study",
     "prepare_cox": ".cox",
     "rcs": ".splines",
     "rcs_basis": ".splines",

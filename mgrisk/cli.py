@@ -1,4 +1,5 @@
-"""The ``mgrisk`` command line: demo, fit, simulate, validate, check-shape, meta, explore.
+"""The ``mgrisk`` command line: demo, fit, simulate, validate, power, check-shape, meta,
+explore.
 
 The only module that prints, exits or reads argv. Every mgrisk error becomes one line on
 stderr and exit status 2; ``check-shape`` exits 1 when the shape is not the one expected.
@@ -33,6 +34,10 @@ EXAMPLES = {
     "simulate": "example: mgrisk simulate rotterdam --n 20000 --seed 1 --out cohort.parquet",
     "validate": "example: mgrisk validate rotterdam --reps 200 --out study/",
     "check-shape": "example: mgrisk check-shape rotterdam --expect U",
+    "power": (
+        "example: mgrisk power rotterdam --n 2000,5000,10000,20000 --reps 500 "
+        "--set effect.curvature_low=20 --target 0.8 --out power/"
+    ),
     "meta": (
         "example: mgrisk meta studies.csv --study id --dose dose --log-rr logrr --se se "
         "--type type --cases cases --n n --knots 3 --out meta/"
@@ -266,6 +271,53 @@ def _write_study(study, out: Path) -> None:
             plt.close(fig)
 
 
+def cmd_power(args) -> int:
+    """Power and precision at several study sizes: table, figure, p-values, summary."""
+    from .power_study import power
+    from .results_folder import check_out_folder, results_folder
+    from .scenario import load_scenario
+
+    check_out_folder(args.out)
+    scenario = load_scenario(args.scenario, dict(args.set) if args.set else None)
+    grid = power(
+        scenario,
+        args.n,
+        reps=args.reps,
+        seed=args.seed,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        target=args.target,
+        expected=args.expect,
+        progress=not args.quiet,
+    )
+    inputs = [scenario.path] if Path(args.scenario).suffix == ".toml" else []
+    with results_folder(args.out, command=args.argv, inputs=inputs, seed=args.seed) as tmp:
+        _write_power(grid, tmp)
+    print(grid.summary())
+    print(f"wrote {args.out}/power.csv, power.json, power_pvalues.csv, power.png, summary.txt")
+    return 0
+
+
+def _write_power(grid, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plot import plot_power
+
+    grid.table.to_csv(out / "power.csv", index=False)
+    grid.p_values.to_csv(out / "power_pvalues.csv", index=False)
+    (out / "power.json").write_text(json.dumps(grid.to_dict(), indent=2), encoding="utf-8")
+    (out / "summary.txt").write_text(grid.summary() + "\n", encoding="utf-8")
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.0), layout="constrained")
+    try:
+        plot_power(grid, axes)
+        fig.savefig(out / "power.png", dpi=200)
+    finally:
+        plt.close(fig)
+
+
 def cmd_check_shape(args) -> int:
     from .doseresponse import fit_dose_response
     from .scenario import load_scenario
@@ -432,6 +484,31 @@ def _positive(option: str, example: str):
         return value
 
     return parse
+
+
+def _sizes(text: str) -> list[int]:
+    """Study sizes separated by commas, each at least MIN_STUDY_N people."""
+    from .validate import MIN_STUDY_N
+
+    sizes = []
+    for part in (p.strip().replace("_", "") for p in text.split(",")):
+        value = _number(part, "--n", int, "2000,5000,10000")
+        if value < MIN_STUDY_N:
+            raise argparse.ArgumentTypeError(
+                f"{value} people is too few to fit the spline model: use {MIN_STUDY_N} or more; "
+                "e.g. --n 2000,5000,10000"
+            )
+        sizes.append(value)
+    return sizes
+
+
+def _override(text: str) -> tuple[str, object]:
+    from .scenario import parse_override
+
+    try:
+        return parse_override(text)
+    except MgriskError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 #: Knot counts with a default placement (Harrell's quantiles), as the API accepts them.
@@ -660,6 +737,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("--no-browser", action="store_true", help="do not open a browser")
     exp.set_defaults(run=cmd_explore)
+
+    pw = command(
+        "power",
+        "Plan a study: power to see the scenario's shape, nadir precision and coverage at "
+        "several study sizes, by simulation (on local cores or a dask cluster).",
+    )
+    pw.add_argument("scenario", help="shipped name (rotterdam, null, ...) or a .toml path")
+    pw.add_argument(
+        "--n", type=_sizes, required=True, help="study sizes, e.g. 2000,5000,10000,20000"
+    )
+    pw.add_argument("--reps", type=_at_least(2, "--reps", "500"), default=200)
+    pw.add_argument("--seed", type=seed, default=0)
+    pw.add_argument(
+        "--set",
+        type=_override,
+        action="append",
+        metavar="KEY=VALUE",
+        help="change a scenario key for this study (repeatable), e.g. effect.curvature_low=20, "
+        "censoring.follow_up_max=8, exposure.sd=0.08 (validated as the scenario file)",
+    )
+    pw.add_argument(
+        "--target", type=_fraction("--target", "0.8"), help="power to reach: report the size"
+    )
+    pw.add_argument(
+        "--expect",
+        choices=["U", "inverted-U", "J", "reverse-J", "increasing", "decreasing", "flat"],
+        help="the verdict counted as power (default: the scenario's true shape)",
+    )
+    where = pw.add_mutually_exclusive_group()
+    where.add_argument(
+        "--jobs", type=_at_least(1, "--jobs", "2"), help="local cores (default: all)"
+    )
+    where.add_argument("--scheduler", help="dask.distributed scheduler address, tcp://host:8786")
+    pw.add_argument("--out", required=True, help="output folder")
+    pw.set_defaults(run=cmd_power)
     return parser
 
 
@@ -671,7 +783,7 @@ def cmd_explore(args) -> int:
 
     if importlib.util.find_spec("shiny") is None or importlib.util.find_spec("uvicorn") is None:
         raise MgriskError(
-            "the explorer needs its web framework (Shiny for Python): pip install \"mgrisk[app]\""
+            'the explorer needs its web framework (Shiny for Python): pip install "mgrisk[app]"'
         )
     from .explore.app import HOST, serve
 

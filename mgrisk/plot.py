@@ -586,3 +586,118 @@ def plot_functional_form(checks, ax=None):
     ax.set_title("Functional form: model without the exposure", fontsize=10)
     ax.legend(fontsize=8)
     return ax
+
+
+# --- study planning (mgrisk.power) -------------------------------------------------------------
+__all__ += ["plot_power"]
+
+
+def plot_power(result, axes=None):
+    """Power and the nadir's precision against study size (people, and events on the top axis),
+    with 95 % Monte Carlo bands: left the rate of the expected verdict (p -+ 1.96 SE) and the
+    target size when one was asked for; right the median width of the nadir's CI with its
+    order-statistic interval (unbounded widths off the scale). ``result`` is a `PowerResult`.
+    Returns the two axes."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10.0, 4.0), layout="constrained")
+    left, right = axes
+    t = result.table
+    n, events = t.n.to_numpy(float), t.events.to_numpy(float)
+    z = 1.959963984540054
+    left.fill_between(
+        n,
+        np.clip(t.power - z * t.power_se, 0, 1),
+        np.clip(t.power + z * t.power_se, 0, 1),
+        color=SKY,
+        alpha=0.35,
+        hatch="//",
+        linewidth=0,
+        label="95 % Monte Carlo band",
+    )
+    left.plot(n, t.power, "o-", color=BLUE, lw=2, label=f"power: verdict {result.expected}")
+    if result.expected != "U":
+        left.plot(n, t.rate_U, "s--", color=VERMILION, lw=1.5, label="verdict U")
+    target = result.target
+    if target is not None:
+        left.axhline(target.target, color=BLACK, ls=":", lw=1, label=f"target {target.target:g}")
+        if target.reached:
+            left.axvline(target.n, color=GREEN, ls="--", lw=1.5)
+            left.annotate(
+                f"n = {target.n:,.0f}\n{target.events:,.0f} events",
+                (target.n, target.target),
+                xytext=(6, -28),
+                textcoords="offset points",
+                fontsize=8,
+            )
+    left.set_ylim(0, 1.02)
+    left.set_ylabel("rate over replicates")
+    left.set_title(f"{result.scenario.name}: {result.reps} replicates per size", fontsize=9)
+    left.legend(fontsize=8, frameon=False, loc="lower right")
+
+    width = t.nadir_ci_width.to_numpy(float)
+    finite = np.isfinite(width)
+    if finite.any():
+        lo = t.nadir_ci_width_lower.to_numpy(float)
+        hi = t.nadir_ci_width_upper.to_numpy(float)
+        top = 1.5 * np.nanmax(np.where(np.isfinite(hi), hi, width))
+        right.fill_between(
+            n,
+            np.where(np.isfinite(lo), lo, 0),
+            np.where(np.isfinite(hi), hi, top),
+            color="#BBBBBB",
+            alpha=0.6,
+            linewidth=0,
+            label="95 % interval of the median",
+        )
+        right.plot(n[finite], width[finite], "o-", color=BLACK, lw=2, label="median CI width")
+        right.set_ylim(0, top)
+        right.legend(fontsize=8, frameon=False)
+    else:
+        right.text(
+            0.5,
+            0.5,
+            "no bounded nadir CI in most replicates",
+            ha="center",
+            transform=right.transAxes,
+            fontsize=9,
+        )
+    unit = f" ({result.scenario.unit})" if result.scenario.unit else ""
+    right.set_ylabel(f"width of the nadir's {result.analysis.level:.0%} CI{unit}")
+    right.set_title(f"nadir CI: {result.analysis.nadir_method}", fontsize=9)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlim(n[0] / 1.15, n[-1] * 1.15)
+        ax.set_xlabel("people")
+        ax.xaxis.set_major_formatter(_plain_formatter())
+        ax.xaxis.set_minor_formatter(_plain_formatter(minor=True))
+        if len(n) > 1 and np.all(np.diff(events) > 0):
+            top_axis = ax.secondary_xaxis("top", functions=_events_scale(n, events))
+            top_axis.xaxis.set_major_formatter(_plain_formatter())
+            top_axis.xaxis.set_minor_formatter(_plain_formatter(minor=True))
+            top_axis.set_xlabel("events (mean)", fontsize=8)
+            top_axis.tick_params(labelsize=7)
+    return axes
+
+
+def _events_scale(n: np.ndarray, events: np.ndarray):
+    """People <-> mean events: interpolated between the sizes tried, proportional beyond."""
+
+    def forward(x):
+        x = np.asarray(x, dtype=float)
+        out = np.interp(x, n, events)
+        return np.where(
+            x < n[0], x * events[0] / n[0], np.where(x > n[-1], x * events[-1] / n[-1], out)
+        )
+
+    def inverse(e):
+        e = np.asarray(e, dtype=float)
+        out = np.interp(e, events, n)
+        return np.where(
+            e < events[0],
+            e * n[0] / events[0],
+            np.where(e > events[-1], e * n[-1] / events[-1], out),
+        )
+
+    return forward, inverse

@@ -50,6 +50,10 @@ _KNOWN = {
     "meta.json",
     "meta.png",
     "meta_report.html",
+    "power.csv",
+    "power.json",
+    "power.png",
+    "power_pvalues.csv",
 }
 _KNOWN_PREFIXES = ("corridor.",)
 _TMP = ".mgrisk-tmp-"

@@ -56,22 +56,41 @@ Schema (every key is checked; units in brackets)::
     follow_up_min = 4.0                # administrative end: entry + uniform(min, max) [years]
     follow_up_max = 12.0
     loss_rate = 0.005                  # random loss to follow-up [per year, exponential]
+
+Overrides change a scenario for one study without editing its file: dotted keys of the file
+(``effect.curvature_low``, ``censoring.follow_up_max``, ``covariates.egfr.log_hr_dementia``
+naming a covariate by its name) with TOML values (``20``, ``"hinge"``, ``[0.7, 0.9]``, or a whole
+table ``{shape = "flat"}``). They are applied to the file's data and the result is validated by
+the very rules a file is, so a bad override fails as a bad file does, naming the key. Setting a
+key that has ``_low``/``_high`` forms (``curvature``, ``width``) sets both sides: the file's
+``curvature_low``/``curvature_high`` are dropped unless overridden too.
 """
 
 from __future__ import annotations
 
+import copy
 import math
-from dataclasses import dataclass, field
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from ._toml import Reader as _Reader
-from ._toml import read_toml, shipped_dir
+from ._toml import read_toml, shipped_dir, tomllib
 from .errors import InputError
 
-__all__ = ["Covariate", "Effect", "Scenario", "load_scenario", "scenario_names"]
+__all__ = [
+    "Covariate",
+    "Effect",
+    "Scenario",
+    "apply_overrides",
+    "load_scenario",
+    "parse_override",
+    "scenario_names",
+]
 
 SHAPES = ("quadratic", "hinge", "linear", "points", "flat")
 
@@ -192,6 +211,23 @@ class Scenario:
     reached: tuple[str, ...] = field(default=())
     reference_quintile: int = 3
     quintile_hr: dict = field(default_factory=dict)  # published targets {1: 1.32, 5: 1.30}
+    overrides: tuple[tuple[str, object], ...] = ()  # (dotted key, value) applied to the file
+
+    def with_overrides(self, overrides: Mapping[str, object]) -> Scenario:
+        """This scenario's file with ``overrides`` on top of the ones it already has, validated.
+
+        Parameters
+        ----------
+        overrides : mapping of str to a TOML value
+            Dotted keys of the scenario file (see the module docstring) and their new values.
+
+        Examples
+        --------
+        >>> weak = load_scenario("rotterdam").with_overrides({"effect.curvature_low": 20})
+        >>> weak.effect.curvature_low
+        20.0
+        """
+        return load_scenario(self.path, {**dict(self.overrides), **dict(overrides)})
 
     @property
     def covariate_names(self) -> list[str]:
@@ -284,13 +320,107 @@ def _within(r: _Reader, key: str, value: float, lo: float, hi: float, what: str)
         r._fail(key, f"= {value:g} is outside {what} [{lo:g}, {hi:g}]: put it inside")
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
+#: A dotted key of a scenario file: names separated by dots.
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+#: A bare word given as a value (``shape=hinge``): taken as text.
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_VALUE_HELP = 'numbers (20, 1e-6), text ("hinge"), lists ([0.7, 0.9]) or tables ({shape = "flat"})'
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """``"key=value"`` -> (key, value): a dotted key and a TOML value (parsed as data, never run).
+
+    A bare word (``effect.shape=hinge``) is text; ``true``/``false``, numbers, quoted text,
+    lists and inline tables are as in TOML.
+
+    Examples
+    --------
+    >>> parse_override("effect.curvature_low=20")
+    ('effect.curvature_low', 20)
+    >>> parse_override("effect.shape=hinge")
+    ('effect.shape', 'hinge')
+    """
+    key, eq, raw = text.partition("=")
+    key, raw = key.strip(), raw.strip()
+    if not eq or not _KEY.fullmatch(key):
+        raise InputError(
+            f"override {text!r}: write KEY=VALUE with a dotted key of the scenario file, "
+            "e.g. effect.curvature_low=20"
+        )
+    if not raw or "\n" in raw or "\r" in raw:
+        raise InputError(f"override {text!r}: give one value after '=', e.g. {key}=20")
+    try:
+        value = tomllib.loads(f"v = {raw}")
+    except tomllib.TOMLDecodeError:
+        if _WORD.fullmatch(raw):
+            return key, raw
+        raise InputError(
+            f"override {text!r}: {raw!r} is not a TOML value; use {_VALUE_HELP}"
+        ) from None
+    if set(value) != {"v"}:  # pragma: no cover - one line parses to one key
+        raise InputError(f"override {text!r}: give one value after '='")
+    return key, value["v"]
+
+
+def apply_overrides(doc: dict, overrides: Mapping[str, object], where: str = "scenario") -> dict:
+    """A copy of a scenario file's data with ``overrides`` (dotted keys) set; not validated.
+
+    ``covariates.NAME.key`` sets a key of the covariate called NAME. Setting ``curvature`` or
+    ``width`` drops the table's ``_low``/``_high`` forms unless they are overridden too.
+    """
+    doc = copy.deepcopy(doc)
+    for key, value in overrides.items():
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
+            raise InputError(
+                f"{where}: override key {key!r} is not a dotted key of the scenario file, "
+                "e.g. effect.curvature_low"
+            )
+        parts = key.split(".")
+        table, k = doc, 0
+        while k < len(parts) - 1:
+            part = parts[k]
+            if isinstance(table.get(part), list):  # [[covariates]]: the next part is a name
+                names = [c.get("name") for c in table[part] if isinstance(c, dict)]
+                if k + 2 >= len(parts) or parts[k + 1] not in names:
+                    raise InputError(
+                        f"{where}: override {key!r}: after '{part}.' name one of {names} and "
+                        f"a key, e.g. {part}.{names[0] if names else 'NAME'}.KEY"
+                    )
+                table, k = table[part][names.index(parts[k + 1])], k + 2
+                continue
+            table = table.setdefault(part, {})  # a table the file leaves to its defaults
+            if not isinstance(table, dict):
+                raise InputError(
+                    f"{where}: override {key!r}: '{'.'.join(parts[: k + 1])}' is a value, "
+                    "not a table"
+                )
+            k += 1
+        last = parts[-1]
+        table[last] = value
+        for side in (f"{key}_low", f"{key}_high"):
+            if side not in overrides:
+                table.pop(side.rsplit(".", 1)[-1], None)
+    return doc
+
+
+def load_scenario(
+    name_or_path: str | Path, overrides: Mapping[str, object] | None = None
+) -> Scenario:
     """Load and validate a scenario: a shipped name (``"rotterdam"``) or a path to a TOML file.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+    overrides : mapping of str to a TOML value, optional
+        Dotted keys of the file and their values for this study (see the module docstring),
+        validated as the file is: ``{"effect.curvature_low": 20, "censoring.follow_up_max": 8}``.
 
     Examples
     --------
     >>> load_scenario("rotterdam").n
     9569
+    >>> load_scenario("rotterdam", {"population.n": 40000}).n
+    40000
     """
     candidate = Path(name_or_path)
     if candidate.suffix != ".toml":
@@ -304,13 +434,24 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise InputError(f"scenario file {candidate} not found")
     path = str(candidate)
     doc = read_toml(candidate)
-    top = _Reader(doc, "", path)
+    if overrides:
+        shown = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+        label = f"{path} (overrides: {shown})"
+        doc = apply_overrides(doc, overrides, label)
+        scenario = _validate(doc, path, label)
+        return replace(scenario, overrides=tuple(overrides.items()))
+    return _validate(doc, path, path)
+
+
+def _validate(doc: dict, path: str, label: str) -> Scenario:
+    """The scenario in a file's data, every key checked; errors name ``label`` (the file)."""
+    top = _Reader(doc, "", label)
     top.where = "scenario"
-    pop = _Reader(top.get("population", dict), "population", path)
-    exp = _Reader(top.get("exposure", dict), "exposure", path)
-    haz = _Reader(top.get("hazard", dict), "hazard", path)
-    cen = _Reader(top.get("censoring", dict), "censoring", path)
-    tgt = _Reader(top.get("targets", dict, default={}), "targets", path)
+    pop = _Reader(top.get("population", dict), "population", label)
+    exp = _Reader(top.get("exposure", dict), "exposure", label)
+    haz = _Reader(top.get("hazard", dict), "hazard", label)
+    cen = _Reader(top.get("censoring", dict), "censoring", label)
+    tgt = _Reader(top.get("targets", dict, default={}), "targets", label)
     ref_q = tgt.get("reference_quintile", int, default=3, lo=1, hi=5)
     raw = tgt.get("quintile_hr", dict, default={})
     if any(
@@ -333,7 +474,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     _within(pop, "age_mean", age_mean, age_min, age_max, "age_min and age_max")
     covs = []
     for i, table in enumerate(top.get("covariates", list, default=[])):
-        c = _Reader(table, f"covariates[{i}]", path)
+        c = _Reader(table, f"covariates[{i}]", label)
         kind = c.get("kind", str)
         if kind not in ("normal", "binary"):
             c._fail("kind", f"= {kind!r}; use 'normal' or 'binary'")
@@ -380,11 +521,11 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         exposure_sd=exp.get("sd", above=0),
         exposure_min=exposure_min,
         exposure_max=exposure_max,
-        effect=_effect(top.get("effect", dict), "effect", path, exposure_min, exposure_max),
+        effect=_effect(top.get("effect", dict), "effect", label, exposure_min, exposure_max),
         effect_death=_effect(
             top.get("effect_death", dict, default={"shape": "flat"}),
             "effect_death",
-            path,
+            label,
             exposure_min,
             exposure_max,
         ),
@@ -414,7 +555,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     twice = next((n for n in names if names.count(n) > 1), None)
     if twice is not None:
         raise InputError(
-            f"{path}: the name {twice!r} is used twice (exposure and covariates, or two "
+            f"{label}: the name {twice!r} is used twice (exposure and covariates, or two "
             "covariates); give each a name of its own"
         )
     return scenario

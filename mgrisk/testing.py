@@ -11,9 +11,9 @@ import pandas as pd
 
 from .doseresponse import DoseResponse, fit_dose_response
 from .scenario import Scenario, load_scenario
-from .validate import Analysis, StudyResult, simulation_study
+from .validate import SHAPES, Analysis, StudyResult, simulation_study
 
-__all__ = ["assert_proportional_hazards", "assert_recovers", "assert_shape"]
+__all__ = ["assert_power", "assert_proportional_hazards", "assert_recovers", "assert_shape"]
 
 
 def assert_shape(
@@ -125,3 +125,82 @@ def assert_proportional_hazards(
             f"({transform} transform)\n{table.to_string()}"
         )
     return fit
+
+
+def assert_power(
+    scenario: Scenario | str,
+    n,
+    *,
+    min_power: float | None = 0.8,
+    max_rates: dict[str, float] | None = None,
+    max_nadir_ci_width: float | None = None,
+    reps: int = 200,
+    seed: int = 0,
+    expected: str | None = None,
+    overrides: dict | None = None,
+    analysis: Analysis | None = None,
+    jobs: int | None = 1,
+    scheduler: str | None = None,
+):
+    """Fail unless a planned study design keeps its power: a guard for CI pipelines.
+
+    At every size in ``n`` (people), the simulated power (rate of the ``expected`` verdict,
+    default the scenario's true shape) must be at least ``min_power``; each verdict in
+    ``max_rates`` (e.g. ``{"U": 0.07}`` for a null scenario's false-U rate) at most its value;
+    the median width of the nadir's CI (exposure units) at most ``max_nadir_ci_width``.
+    Estimates, not bounds: the message gives each one's Monte Carlo SE, so choose ``reps`` to
+    make it small against the margin (SE = sqrt(p (1 - p) / reps)). A fixed ``seed`` makes the
+    check deterministic.
+
+    Returns
+    -------
+    PowerResult
+
+    Examples
+    --------
+    >>> assert_power("rotterdam", n=[20000], min_power=0.8, reps=100)  # doctest: +SKIP
+    >>> assert_power("null", n=[9569], min_power=None, max_rates={"U": 0.07})  # doctest: +SKIP
+    """
+    from .errors import InputError
+    from .power_study import power, rate_column
+
+    for verdict, limit in (max_rates or {}).items():
+        if verdict not in SHAPES:
+            raise InputError(f"max_rates: {verdict!r} is not a verdict; use {', '.join(SHAPES)}")
+        if not 0 <= limit <= 1:
+            raise InputError(f"max_rates[{verdict!r}] = {limit}: a rate between 0 and 1")
+    if min_power is not None and not 0 <= min_power <= 1:
+        raise InputError(f"min_power={min_power}: a power between 0 and 1, e.g. 0.8")
+    grid = power(
+        scenario,
+        n,
+        reps=reps,
+        seed=seed,
+        jobs=jobs,
+        scheduler=scheduler,
+        analysis=analysis,
+        expected=expected,
+        overrides=overrides,
+    )
+    problems = []
+    for r in grid.table.itertuples(index=False):
+        if min_power is not None and r.power < min_power:
+            problems.append(
+                f"n {r.n:,}: power {r.power:.3f} (MC SE {r.power_se:.3f}) < {min_power} for "
+                f"verdict {grid.expected}"
+            )
+        for verdict, limit in (max_rates or {}).items():
+            rate, se = getattr(r, rate_column(verdict)), getattr(r, rate_column(verdict) + "_se")
+            if rate > limit:
+                problems.append(
+                    f"n {r.n:,}: rate of verdict {verdict} {rate:.3f} (MC SE {se:.3f}) > {limit}"
+                )
+        if max_nadir_ci_width is not None and not r.nadir_ci_width <= max_nadir_ci_width:
+            problems.append(
+                f"n {r.n:,}: median nadir CI width {r.nadir_ci_width:.4g} > {max_nadir_ci_width}"
+            )
+    if problems:
+        raise AssertionError(
+            f"{grid.scenario.name}: " + "; ".join(problems) + "\n" + grid.summary()
+        )
+    return grid

@@ -24,7 +24,14 @@ from .errors import ConvergenceError, InputError
 from .report import json_safe
 from .scenario import Scenario, load_scenario
 
-__all__ = ["MIN_STUDY_N", "Analysis", "StudyResult", "simulation_study"]
+__all__ = [
+    "MIN_STUDY_N",
+    "Analysis",
+    "StudyResult",
+    "replicate_seed",
+    "simulation_studies",
+    "simulation_study",
+]
 
 SHAPES = ("U", "inverted-U", "J", "reverse-J", "increasing", "decreasing", "flat")
 CHUNK = 10
@@ -47,6 +54,7 @@ class Analysis:
     corridor_delta: float = 0.1
     shape_alpha: float = 0.05
     grid_points: int = 41
+    quintiles: bool = True  # False: no quintile table (a Cox fit less; quintile HRs are NaN)
 
 
 def _grid(s: Scenario, points: int) -> np.ndarray:
@@ -96,22 +104,34 @@ def _one(s: Scenario, n: int, a: Analysis, seed: int, i: int) -> dict:
     simultaneous = fit.hr_curve(grid=grid, ref=ref, level=a.level, band="simultaneous")
     nadir = fit.nadir(a.nadir_method, level=a.level)
     corridor = fit.corridor("delta", delta=a.corridor_delta, level=a.level)
-    table = fit.quantile_table(ref=s.reference_quintile).table
+    quintile_hr = (
+        fit.quantile_table(ref=s.reference_quintile).table.hr.to_numpy()
+        if a.quintiles
+        else np.full(5, np.nan)
+    )
     return {
         "log_hr": curve.log_hr.to_numpy(),
         "se": curve.se.to_numpy(),
         "critical": simultaneous.attrs["critical_value"],
         "nadir": nadir.estimate if nadir.interior else np.nan,
         "nadir_ci": (nadir.lower, nadir.upper),
+        "nadir_bounded": nadir.bounded,
         "corridor": (corridor.lower, corridor.upper),
         "corridor_ci": (
             corridor.lower_ci or (np.nan, np.nan),
             corridor.upper_ci or (np.nan, np.nan),
         ),
         "shape": fit.shape(a.shape_alpha).verdict,
-        "quintile_hr": table.hr.to_numpy(),
+        "quintile_hr": quintile_hr,
+        "nonlinear_p": float(fit.anova().loc[f"{s.exposure}: nonlinear", "p"]),
         "events": fit.n_events,
     }
+
+
+def _run_task(s: Scenario, sizes: tuple, a: Analysis, seed: int, task: tuple):
+    """Replicates ``task[1]`` of the study of size ``sizes[task[0]]``."""
+    k, indices = task
+    return task, _run_chunk(s, sizes[k], a, seed, indices)[1]
 
 
 def _run_chunk(s: Scenario, n: int, a: Analysis, seed: int, indices: range):
@@ -124,9 +144,9 @@ def _run_chunk(s: Scenario, n: int, a: Analysis, seed: int, indices: range):
     return indices, out
 
 
-def _collect(results, records: list, bar) -> None:
-    for indices, out in results:
-        records[indices.start : indices.stop] = out
+def _collect(results, records: list[list], bar) -> None:
+    for (k, indices), out in results:
+        records[k][indices.start : indices.stop] = out
         bar.update(len(indices))
 
 
@@ -318,20 +338,58 @@ def simulation_study(
         Show a progress bar.
     """
     s = load_scenario(scenario) if not isinstance(scenario, Scenario) else scenario
-    a = analysis or Analysis()
     n = s.n if n is None else int(n)
+    (study,) = simulation_studies(
+        s,
+        sizes=[n],
+        reps=reps,
+        analysis=analysis,
+        seed=seed,
+        jobs=jobs,
+        backend=backend,
+        scheduler=scheduler,
+        progress=progress,
+    )
+    return study
+
+
+def simulation_studies(
+    scenario: Scenario,
+    *,
+    sizes: list[int],
+    reps: int,
+    analysis: Analysis | None = None,
+    seed: int = 0,
+    jobs: int | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> list[StudyResult]:
+    """One simulation study per size in ``sizes``, all on one pool of workers (or one dask
+    client); each is the study ``simulation_study(scenario, n=size, seed=seed, ...)`` gives.
+
+    Replicate i of every size uses the seed ``replicate_seed(seed, i)``; the simulator draws
+    person j's numbers from (seed, j) alone, so replicate i's cohort of a smaller size is the
+    first people of its cohort of a larger size (common random numbers: a study that grows).
+    ``seconds`` of each study is the wall time of the whole set.
+    """
+    s = scenario
+    a = analysis or Analysis()
     if reps < 1:
         raise InputError(f"reps={reps}: need at least one replicate")
-    if n < MIN_STUDY_N:
-        raise InputError(
-            f"n={n} people per replicate is too few to fit the spline model: use n >= "
-            f"{MIN_STUDY_N} (the scenario's own n is {s.n:,})"
-        )
+    for n in sizes:
+        if n < MIN_STUDY_N:
+            raise InputError(
+                f"n={n} people per replicate is too few to fit the spline model: use n >= "
+                f"{MIN_STUDY_N} (the scenario's own n is {s.n:,})"
+            )
     if backend not in ("local", "dask"):
         raise InputError(f"backend={backend!r}: use 'local' or 'dask'")
-    chunks = [range(k, min(reps, k + CHUNK)) for k in range(0, reps, CHUNK)]
-    records: list = [None] * reps
-    run_chunk = partial(_run_chunk, s, n, a, seed)
+    # largest sizes first: the longest chunks start first, the shortest fill in at the end
+    order = sorted(range(len(sizes)), key=lambda k: -sizes[k])
+    tasks = [(k, range(i, min(reps, i + CHUNK))) for k in order for i in range(0, reps, CHUNK)]
+    records: list[list] = [[None] * reps for _ in sizes]
+    run_task = partial(_run_task, s, tuple(sizes), a, seed)
     client = None
     if backend == "dask":
         try:
@@ -343,12 +401,13 @@ def simulation_study(
         if scheduler is None:
             raise InputError("backend='dask' needs scheduler='tcp://host:port'")
         client = _connect(Client, scheduler)
-    bar = tqdm(total=reps, desc=f"study {s.name}", unit="rep", disable=not progress, leave=False)
+    total = reps * len(sizes)
+    bar = tqdm(total=total, desc=f"study {s.name}", unit="rep", disable=not progress, leave=False)
     start = time.perf_counter()
     try:
         if client is not None:
             with client:
-                futures = client.map(run_chunk, chunks, pure=False)
+                futures = client.map(run_task, tasks, pure=False)
                 try:
                     results = (f.result() for f in as_completed(futures))
                     _collect(results, records, bar)
@@ -356,15 +415,18 @@ def simulation_study(
                     client.cancel(futures)
         else:
             jobs = (os.cpu_count() or 1) if jobs is None else jobs
-            _collect(run_chunks(run_chunk, chunks, jobs), records, bar)
+            _collect(run_chunks(run_task, tasks, jobs), records, bar)
     finally:  # also on Ctrl-C: no progress bar left behind
         bar.close()
-    if all("error" in r for r in records):
-        raise InputError(
-            f"all {reps} replicates failed (first: {records[0]['error']}); with n={n:,} people "
-            "there are too few events: use a larger n"
-        )
+    seconds = time.perf_counter() - start
     grid = _grid(s, a.grid_points)
-    ref = _reference(s)
-    truth = s.effect(grid) - s.effect(ref)
-    return StudyResult(s, a, n, seed, time.perf_counter() - start, grid, truth, records)
+    truth = s.effect(grid) - s.effect(_reference(s))
+    studies = []
+    for n, rows in zip(sizes, records, strict=True):
+        if all("error" in r for r in rows):
+            raise InputError(
+                f"all {reps} replicates failed (first: {rows[0]['error']}); with n={n:,} people "
+                "there are too few events: use a larger n"
+            )
+        studies.append(StudyResult(s, a, n, seed, seconds, grid, truth, rows))
+    return studies
