@@ -381,8 +381,8 @@ class DoseResponse:
         adj_cols = [c for c in range(len(self.coef)) if c not in self.spline_cols]
         X = columns if self.rows is None else columns[self.rows]
         prepared = self.prepared.with_columns(X, names, keep=adj_cols)
-        with_one = np.column_stack([columns, np.ones(len(columns))])
-        start = np.linalg.lstsq(with_one, self._fitted_log_hr, rcond=None)[0][:-1]
+        A = np.column_stack([columns, np.ones(len(columns))])  # normal equations: a start only
+        start = (np.linalg.pinv(A.T @ A) @ (A.T @ self._fitted_log_hr))[:-1]
         self.n_fits += 1
         return fit_prepared(
             prepared,
@@ -788,7 +788,9 @@ class DoseResponse:
             prepared, beta = self.prepared, np.zeros(len(self.coef))
         M = martingale_residuals(prepared, beta, self.settings.ties == "efron")
         event = event_indicator(self.cohort.frame, self.settings)
-        return martingale_check(self.x, event, M, self._fitted_log_hr, self.curve.grid(n_points))
+        grid = self.curve.grid(n_points)
+        fitted = rcs_basis(grid, self.knots) @ self.curve.coef
+        return martingale_check(self.x, event, M, fitted, grid)
 
     # --- results and reporting ---------------------------------------------------------------
     def results(self, **options) -> Results:

@@ -38,8 +38,12 @@ def smooth(x, y, grid, knots: int = 4, level: float = 0.95, weights=None) -> pd.
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
     ok = np.isfinite(y)
-    x, y = x[ok], y[ok]
-    w = np.ones(x.size) if weights is None else np.asarray(weights, float)[ok]
+    w = np.ones(ok.sum()) if weights is None else np.asarray(weights, float)[ok]
+    return _fit(*_design(x[ok], grid, knots), y[ok], w, level)
+
+
+def _design(x, grid, knots: int) -> tuple[np.ndarray, np.ndarray]:
+    """Intercept and restricted cubic spline columns of x (rms knots) and of the grid."""
     grid = np.asarray(grid, float)
     k = min(knots, np.unique(x).size)
     if k >= 3:
@@ -47,14 +51,21 @@ def smooth(x, y, grid, knots: int = 4, level: float = 0.95, weights=None) -> pd.
         A, G = rcs_basis(x, kn), rcs_basis(grid, kn)
     else:
         A, G = x[:, None], grid[:, None]
-    A = np.column_stack([np.ones(x.size), A])
-    G = np.column_stack([np.ones(grid.size), G])
+    return (
+        np.column_stack([np.ones(x.size), A]),
+        np.column_stack([np.ones(grid.size), G]),
+        grid,
+    )
+
+
+def _fit(A, G, grid, y, w, level: float = 0.95) -> pd.DataFrame:
+    """Weighted least squares of y on A (normal equations: p x p, cheap for a million points),
+    evaluated at G, with a pointwise band from the residual variance."""
     Aw = A * w[:, None]
-    XtX_inv = np.linalg.pinv(Aw.T @ A)  # normal equations: p x p, cheap for a million points
+    XtX_inv = np.linalg.pinv(Aw.T @ A)
     coef = XtX_inv @ (Aw.T @ y)
     resid = y - A @ coef
-    dof = max(x.size - A.shape[1], 1)
-    sigma2 = float(w @ resid**2 / dof)
+    sigma2 = float(w @ resid**2 / max(y.size - A.shape[1], 1))
     fit = G @ coef
     se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", G, XtX_inv, G) * sigma2, 0.0))
     z = ndtri(0.5 + level / 2)
@@ -97,8 +108,8 @@ def martingale_check(
         Exposure and event indicator (0/1) per row.
     martingale : array (n,)
         Martingale residuals of the model without the exposure (`martingale_residuals`).
-    fitted_log_hr : array (n,)
-        The fitted spline's log-HR per row (any constant).
+    fitted_log_hr : array (len(grid),)
+        The fitted spline's log-HR on ``grid`` (any constant).
 
     Returns
     -------
@@ -107,13 +118,16 @@ def martingale_check(
         observed over smoothed expected events), fitted (the spline's log-HR, shifted to the
         mean of log_ratio over the grid).
     """
-    grid = np.asarray(grid, float)
-    sm = smooth(x, martingale, grid, knots)
-    observed = smooth(x, event, grid, knots).fit
-    expected = smooth(x, event - martingale, grid, knots).fit
+    x = np.asarray(x, float)
+    design = _design(x, grid, knots)  # one spline basis for the three smooths
+    ones = np.ones(x.size)
+    sm = _fit(*design, np.asarray(martingale, float), ones)
+    observed = _fit(*design, np.asarray(event, float), ones).fit
+    expected = _fit(*design, np.asarray(event - martingale, float), ones).fit
+    grid = design[2]
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.log(np.where((observed > 0) & (expected > 0), observed / expected, np.nan))
-    fitted = smooth(x, fitted_log_hr, grid, knots=6).fit
+    fitted = np.asarray(fitted_log_hr, float)
     shift = np.nanmean(ratio) - np.mean(fitted) if np.isfinite(ratio).any() else 0.0
     return pd.DataFrame(
         {

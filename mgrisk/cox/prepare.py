@@ -79,7 +79,8 @@ class PreparedCox:
         Xs, center, scale, _ = _standardized(X, self.order, names)
         Xc = np.empty((self.n, Xs.shape[1] + len(keep)), order="F")  # column-major, as stored
         Xc[:, : Xs.shape[1]] = Xs
-        Xc[:, Xs.shape[1] :] = self.X[:, keep]
+        for k, j in enumerate(keep, Xs.shape[1]):  # column by column: no temporary copy
+            Xc[:, k] = self.X[:, j]
         names = names + [self.names[j] for j in keep]
         _check_estimable((Xc.T @ Xc) / self.n, names)
         return replace(
