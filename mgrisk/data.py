@@ -168,7 +168,9 @@ def check_cohort(
     _check_roles(roles, adjusted)
     numeric_cols = [c for c in (exposure, time, event, entry, weights) if c is not None]
     used = list(dict.fromkeys(numeric_cols + adjusted + [c for c in (strata, cluster) if c]))
-    columns = {c: _numeric(data, c) if c in numeric_cols else data[c] for c in used}
+    columns = {
+        c: _numeric(data, c) if c in numeric_cols else data[c].reset_index(drop=True) for c in used
+    }  # plain arrays or position-indexed Series: rows align whatever data.index is
     for column in numeric_cols:
         values = columns[column]
         huge = np.abs(values) > LARGEST

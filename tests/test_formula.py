@@ -197,3 +197,21 @@ def test_unknown_column_and_role_conflicts_are_named(cohort):
             "event",
             entry="entry",
         )
+
+
+def test_any_row_index_gives_the_same_fit(cohort):
+    """A frame indexed by ids (not 0..n-1), with rows dropped for missing values, fits as the
+    same rows renumbered: adjustment, strata and cluster columns stay aligned."""
+    df = cohort.assign(site=np.where(cohort.index % 3 == 0, "a", "b"))
+    df.loc[df.index[:40], "egfr"] = np.nan
+    shuffled = df.set_index(df.index * 7 + 1000)
+    kw = dict(entry="entry", adjust="female + egfr + C(site)", cluster="id")
+    a = fit_dose_response(shuffled, "mg", "exit", "event", **kw)
+    b = fit_dose_response(
+        df.dropna(subset=["egfr"]).reset_index(drop=True), "mg", "exit", "event", **kw
+    )
+    assert a.n_dropped == 40 and a.n == b.n
+    np.testing.assert_allclose(a.coef.to_numpy(), b.coef.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        a.refit(knots=3).coef.to_numpy(), b.refit(knots=3).coef.to_numpy(), rtol=1e-12
+    )
