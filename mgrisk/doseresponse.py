@@ -84,7 +84,7 @@ def _check_choice(name: str, value, choices) -> None:
 
 
 def fit_dose_response(
-    data: pd.DataFrame,
+    data: pd.DataFrame | list[pd.DataFrame],
     exposure: str,
     time: str,
     event: str,
@@ -109,8 +109,10 @@ def fit_dose_response(
 
     Parameters
     ----------
-    data : pandas.DataFrame
+    data : pandas.DataFrame or list of pandas.DataFrame
         One row per person (or per interval with ``entry``; name the person in ``cluster``).
+        A list of m completed data sets (multiple imputation, `mgrisk.impute`) is fitted one by
+        one and pooled by Rubin's rules (`mgrisk.impute.pooled`).
     exposure : str
         Exposure column (e.g. serum Mg in mmol/L); any column name works.
     time, entry : str
@@ -161,6 +163,11 @@ def fit_dose_response(
     >>> fit.curve.label
     'mg (mmol/L)'
     """
+    if isinstance(data, list | tuple):  # m completed data sets: fit each, pool (Rubin's rules)
+        options = {k: v for k, v in locals().items() if k not in ("data", "exposure", "time", "event")}
+        from .impute.pooled import fit_imputed
+
+        return fit_imputed(data, exposure, time, event, **options)
     _check_choice("model", model, MODELS)
     _check_choice("ties", ties, ("efron", "breslow"))
     _check_choice("time_unit", time_unit, TIME_UNITS)
