@@ -164,7 +164,9 @@ def fit_dose_response(
     'mg (mmol/L)'
     """
     if isinstance(data, list | tuple):  # m completed data sets: fit each, pool (Rubin's rules)
-        options = {k: v for k, v in locals().items() if k not in ("data", "exposure", "time", "event")}
+        options = {
+            k: v for k, v in locals().items() if k not in ("data", "exposure", "time", "event")
+        }
         from .impute.pooled import fit_imputed
 
         return fit_imputed(data, exposure, time, event, **options)

@@ -251,7 +251,7 @@ def pool_cox(fits, dfcom: float | None = None) -> PooledCox:
         names,
         pool,
         int(fits[0].n),
-        int(round(float(np.mean(events)))),
+        round(float(np.mean(events))),
         np.mean([f.loglik for f in fits], axis=0),
         bool(fits[0].robust),
     )
