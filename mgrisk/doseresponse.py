@@ -674,6 +674,29 @@ class DoseResponse:
             }
         )
 
+    # --- missing data, sensitivity analyses and E-values (issue 19) ----------------------------
+    #: How the data were imputed and pooled (set by `mgrisk.impute.PooledDoseResponse`).
+    imputation: str | None = None
+
+    @_memo
+    def evalues(
+        self, percentiles=(5, 95), q: int = 5, rare: bool | None = None, level: float = 0.95
+    ) -> pd.DataFrame:
+        """E-values (VanderWeele & Ding 2017) of each quantile category versus the reference
+        and of the HR at exposure percentiles versus the nadir; see
+        `mgrisk.evalues.dose_response_evalues`."""
+        from .evalues import dose_response_evalues
+
+        return dose_response_evalues(self, percentiles, q, rare, level)
+
+    def sensitivity(self, **options):
+        """The sensitivity panel: the analysis re-run with early follow-up excluded, a lagged
+        exposure, 3 to 6 knots, fractional polynomials and imputed data; see
+        `mgrisk.sensitivity.sensitivity_panel`."""
+        from .sensitivity import sensitivity_panel
+
+        return sensitivity_panel(self, **options)
+
     # --- results and reporting ---------------------------------------------------------------
     def results(self, **options) -> Results:
         """Everything a report shows, computed once (see `mgrisk.results.Options`)."""

@@ -78,6 +78,7 @@ class Results:
     exposure: ExposureSummary
     notes: dict[str, str] = field(default_factory=dict)  # section -> why it is missing
     n_fits: int = 0  # Cox fits this run made
+    evalues: pd.DataFrame | None = None  # E-values of the quantile and percentile contrasts
 
     @property
     def nadir_supported(self) -> bool:
@@ -129,6 +130,7 @@ def describe(fit: DoseResponse) -> dict:
         "n_events": fit.n_events,
         "person_time": float(fit.person_time.sum()),
         "software": f"mgrisk {__version__}",
+        "imputation": fit.imputation,
     }
 
 
@@ -175,6 +177,7 @@ def compute_results(fit: DoseResponse, options: Options) -> Results:
         points = _quantile_points(quantiles.table, fit.x, fit, figure_ref)
     shape = _section(notes, "shape", lambda: fit.shape(o.alpha))
     lr = _section(notes, "lr_nonlinear", fit.lr_test) if o.lr_test else None
+    evalues = _section(notes, "evalues", lambda: fit.evalues(q=o.quantiles))
     return Results(
         options=o,
         model=describe(fit),
@@ -191,4 +194,5 @@ def compute_results(fit: DoseResponse, options: Options) -> Results:
         exposure=fit.curve.x,
         notes=notes,
         n_fits=fit.n_fits,
+        evalues=evalues,
     )
