@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 
 from .._pool import run_chunks
 from ..errors import InputError
+from ..splines import rcs_knots
 
 __all__ = ["impute", "nelson_aalen_at_risk"]
 
@@ -242,7 +243,7 @@ def _polyreg(X, y, ry, n_levels, rng):
     )
 
 
-def _chain(values, missing, specs, outcome, groups, n_iter, donors, method, rng):
+def _chain(values, missing, specs, outcome, groups, n_iter, donors, method, rng, smc=None):
     """One imputation: the chain from random starting draws; returns the completed values."""
     values = {c.name: v.copy() for c, v in zip(specs, values, strict=True)}
     for c in specs:
@@ -258,7 +259,23 @@ def _chain(values, missing, specs, outcome, groups, n_iter, donors, method, rng)
                 np.column_stack([outcome] + [blocks[o.name] for o in specs if o is not c])
             )
             y = values[c.name]
-            if c.kind == "numeric":
+            if smc is not None and c.name == smc["exposure"]:
+                from .smcfcs import smc_draw
+
+                Z = np.column_stack([blocks[o.name] for o in specs if o is not c])
+                new = smc_draw(
+                    y,
+                    ry,
+                    Z,
+                    smc["time"],
+                    smc["entry"],
+                    smc["codes"],
+                    smc["knots"],
+                    rng,
+                    _norm_draw,
+                    _standardise,
+                )
+            elif c.kind == "numeric":
                 new = np.empty((~ry).sum())
                 for g in groups:  # a separate model per event code (its own mean and spread)
                     sub = np.flatnonzero(g)
@@ -297,6 +314,7 @@ def _run_chunk(children, indices):
                 w["donors"],
                 w["method"],
                 rng,
+                w["smc"],
             )
         )
     return indices, out
@@ -312,6 +330,8 @@ def impute(
     time: str | None = None,
     event: str | None = None,
     entry: str | None = None,
+    exposure: str | None = None,
+    knots: int | list[float] = 4,
     n_iter: int = 10,
     donors: int = 5,
     jobs: int | None = None,
@@ -339,6 +359,13 @@ def impute(
         indicators and Nelson-Aalen hazards per code enter the model (White & Royston 2009).
         Without ``time`` and ``event`` the outcome is left out of the model, which biases the
         exposure's association towards zero.
+    exposure : str, optional
+        Impute this column compatibly with the analysis model (SMC-FCS, `mgrisk.impute.smcfcs`):
+        cause-specific Cox models with ``rcs(exposure, knots)`` and the other columns. Use it
+        for a nonlinear (U-shaped) exposure: predictive mean matching flattens such curves.
+        Needs ``time`` and ``event``.
+    knots : int or list of float
+        The substantive model's knots (a number: placed as ``rms::rcs`` on the observed values).
     n_iter : int
         Iterations of each chain (mice's default is 5).
     donors : int
@@ -400,6 +427,27 @@ def impute(
         if time is not None
         else np.empty((len(data), 0))
     )
+    smc = None
+    if exposure is not None:
+        if time is None or exposure not in columns:
+            raise InputError(
+                f"exposure='{exposure}': SMC-FCS needs time= and event= and the exposure among "
+                "the imputed columns"
+            )
+        spec = specs[columns.index(exposure)]
+        if spec.kind != "numeric":
+            raise InputError(f"exposure='{exposure}': must be numeric for SMC-FCS")
+        observed = pd.to_numeric(data[exposure]).dropna().to_numpy(float)
+        k = rcs_knots(observed, int(knots)) if np.ndim(knots) == 0 else np.asarray(knots, float)
+        smc = dict(
+            exposure=exposure,
+            knots=k,
+            time=pd.to_numeric(data[time]).to_numpy(float),
+            entry=np.zeros(len(data))
+            if entry is None
+            else pd.to_numeric(data[entry]).to_numpy(float),
+            codes=pd.to_numeric(data[event]).to_numpy(float),
+        )
     children = np.random.SeedSequence(seed).spawn(int(m))
     if jobs is None:
         jobs = (os.cpu_count() or 1) if m * len(data) * max(len(specs), 1) > 500_000 else 1
@@ -412,6 +460,7 @@ def impute(
         n_iter=int(n_iter),
         donors=int(donors),
         method=method,
+        smc=smc,
     )
     chunks = [range(s, min(m, s + CHUNK)) for s in range(0, m, CHUNK)]
     done: list = [None] * m
