@@ -144,3 +144,72 @@ def test_sensitivity_rejects_fine_gray(u_cohort):
     fit = fit_dose_response(d, "mg", "exit", "event", entry="entry", model="fine-gray")
     with pytest.raises(InputError, match="cause-specific models only"):
         fit.sensitivity()
+
+
+def test_cli_sensitivity_and_fit_impute(tmp_path, u_cohort):
+    from mgrisk.cli import main
+
+    d = u_cohort.iloc[:3000].copy()
+    d.loc[d.index[::4], "mg"] = np.nan
+    path = tmp_path / "cohort.csv"
+    d.to_csv(path, index=False)
+    common = ["--exposure", "mg", "--time", "exit", "--entry", "entry", "--event", "event"]
+    assert (
+        main(
+            [
+                "sensitivity",
+                str(path),
+                *common,
+                "--adjust",
+                "sex",
+                "--impute",
+                "3",
+                "--quiet",
+                "--out",
+                str(tmp_path / "s"),
+            ]
+        )
+        == 0
+    )
+    table = pd.read_csv(tmp_path / "s" / "sensitivity.csv", index_col=0)
+    assert table.loc["complete cases (4 knots)", "n"] == 2250
+    assert table.loc["imputed (m = 3)", "n"] == 3000
+    assert (tmp_path / "s" / "sensitivity.png").stat().st_size > 10_000
+    assert (
+        main(
+            [
+                "fit",
+                str(path),
+                *common,
+                "--impute",
+                "3",
+                "--seed",
+                "1",
+                "--quiet",
+                "--out",
+                str(tmp_path / "f"),
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "f" / "imputed_vs_complete.png").exists()
+    result = json.loads((tmp_path / "f" / "results.json").read_text())
+    assert result["n"] == 3000 and "Rubin" in result["methods"]
+    # bootstrap CIs are not available on pooled imputations: one line, exit 2
+    assert (
+        main(
+            [
+                "fit",
+                str(path),
+                *common,
+                "--impute",
+                "3",
+                "--bootstrap",
+                "5",
+                "--quiet",
+                "--out",
+                str(tmp_path / "g"),
+            ]
+        )
+        == 2
+    )

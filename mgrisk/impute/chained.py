@@ -262,7 +262,8 @@ def _chain(values, missing, specs, outcome, groups, n_iter, donors, method, rng,
             if smc is not None and c.name == smc["exposure"]:
                 from .smcfcs import smc_draw
 
-                Z = np.column_stack([blocks[o.name] for o in specs if o is not c])
+                others = [blocks[o.name] for o in specs if o is not c]
+                Z = np.column_stack(others) if others else np.empty((y.size, 0))
                 new = smc_draw(
                     y,
                     ry,
