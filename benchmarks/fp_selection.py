@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
-from test_sensitivity import _fp2_cohort  # noqa: E402
+from test_sensitivity import _fp2_cohort
 
-from mgrisk import fit_dose_response  # noqa: E402
-from mgrisk.fracpoly import select_fp  # noqa: E402
+from mgrisk import fit_dose_response
+from mgrisk.fracpoly import select_fp
 
 
 def main(argv=None) -> None:

@@ -8,7 +8,8 @@ about 30 % missing. The analysis (4-knot spline, adjusted for sex, eGFR, diureti
 education) is run on the full data (before deletion), on the complete cases, and on ``m``
 imputations pooled by Rubin's rules, twice: `mgrisk.impute` with predictive mean matching and
 the outcome in the model (event indicators and Nelson-Aalen hazards per cause, a model per event
-code), and with ``exposure="mg"`` (SMC-FCS: Mg drawn compatibly with the spline Cox models). Recorded: the log HR at the 5th and 95th centiles of
+code), and with ``exposure="mg"`` (SMC-FCS: Mg drawn compatibly with the spline Cox models).
+Recorded: the log HR at the 5th and 95th centiles of
 Mg (0.733 and 0.947 mmol/L) versus the median (0.84), its bias against the scenario's truth, and
 whether the pointwise 95 % CI covers the truth. Monte Carlo SEs: sd / sqrt(reps) for a bias,
 sqrt(p (1 - p) / reps) for a coverage.

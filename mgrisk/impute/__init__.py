@@ -5,6 +5,9 @@ model); ``fit_dose_response(data=[...])`` fits each completed data set and pools
 (`pooled.PooledDoseResponse`); `pool.rubin` and `pool.d1_test` are the rules themselves.
 """
 
+import sys
+import types
+
 from .._lazy import lazy_exports
 
 #: Each public name and the submodule it comes from (imported on first use).
@@ -21,3 +24,17 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+
+class _CallablePackage(types.ModuleType):
+    """``mgrisk.impute`` is this package once any of its modules is imported (Python binds a
+    subpackage to its parent's attribute), so the package itself calls `chained.impute`:
+    ``mgrisk.impute(data, ...)`` works either way."""
+
+    def __call__(self, *args, **kwargs):
+        from .chained import impute
+
+        return impute(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage
