@@ -48,7 +48,7 @@ t <- system.time({
   })
   p <- pool(as.mira(fits))
 })
-cat(toJSON(list(seconds = unname(t["elapsed"]), estimate = p$pooled$estimate, term = as.character(p$pooled$term)), digits = 10))
+cat(toJSON(list(seconds = unname(t["elapsed"]), estimate = p$pooled$estimate), digits = 10))
 """
 
 
