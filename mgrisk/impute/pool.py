@@ -135,9 +135,10 @@ def d1_test(coefs, covs, index, dfcom: float | None = None) -> D1Test:
 
     Examples
     --------
-    >>> t = d1_test([[1.0, 0.0], [2.0, 0.5], [1.5, 0.1]], [np.eye(2)] * 3, [0, 1], dfcom=100)
+    >>> q = [[1.0, 0.0], [2.0, 0.5], [1.5, 0.1], [1.2, 0.3]]
+    >>> t = d1_test(q, [np.eye(2)] * 4, [0, 1], dfcom=100)  # mitml:::.D1 gives F = 0.9057
     >>> round(t.f, 4), t.df1
-    (1.0466, 2)
+    (0.9057, 2)
     """
     Q = np.asarray(coefs, dtype=float)[:, index]
     U = np.asarray(covs, dtype=float)[:, index][:, :, index]
