@@ -56,15 +56,17 @@ def _fp2_cohort(n, seed):
 
 
 def test_function_selection_finds_a_known_fp2():
-    """10 replicates (fixed seeds): FP2 selected in all, with the true powers (0, 2) in most
-    (8 of these 10; benchmarks/fp_selection.py measures the rate over more replicates)."""
+    """10 replicates (fixed seeds): FP2 selected in all, and the true powers (0, 2) the most
+    frequent choice. benchmarks/fp_selection.py measures over 100 replicates: FP2 1.00, the
+    exact powers 0.48 (MC SE 0.05; next (0.5, 1) 0.33: nearly the same curve on this range)."""
     chosen = []
     for seed in range(10):
         fit = fit_dose_response(_fp2_cohort(4000, seed), "x", "time", "event", adjust="age")
         sel = select_fp(fit)
         chosen.append((sel.selected, sel.chosen.powers if sel.chosen else None))
     assert all(s == "FP2" for s, _ in chosen)
-    assert sum(p == (0.0, 2.0) for _, p in chosen) >= 6
+    powers = [p for _, p in chosen]
+    assert max(set(powers), key=powers.count) == (0.0, 2.0)
 
 
 def test_fp_curve_minimum_and_nadir_ci_cover_the_truth():
