@@ -14,6 +14,19 @@ Mg (0.733 and 0.947 mmol/L) versus the median (0.84), its bias against the scena
 whether the pointwise 95 % CI covers the truth. Monte Carlo SEs: sd / sqrt(reps) for a bias,
 sqrt(p (1 - p) / reps) for a coverage.
 
+Measured (``--reps 200 --n 4000 --m 10``, seed 19; truth 0.356 at P5, 0.351 at P95; Mg missing
+28 %; bias (MC SE), coverage (MC SE)):
+
+- full data: P5 -0.020 (0.010), 0.970 (0.012); P95 -0.020 (0.011), 0.950 (0.015)
+- complete cases: P5 -0.012 (0.020), 0.965 (0.013); P95 -0.015 (0.022), 0.900 (0.021)
+- pmm: P5 -0.123 (0.018), 0.900 (0.021); P95 -0.134 (0.022), 0.855 (0.025)
+- SMC-FCS: P5 -0.071 (0.014), 0.975 (0.011); P95 -0.085 (0.017), 0.965 (0.013)
+
+Missingness that depends on the outcome leaves the complete-case log HRs nearly unbiased here
+(selection on the outcome alone), while both imputations still flatten the U (SMC-FCS by about
+a fifth, pmm by a third): open work (more iterations, redrawing the baseline hazard, checking
+against R smcfcs).
+
 Run: ``PYTHONPATH=. python benchmarks/impute_study.py`` (fast: 20 replicates, n 3,000, m 5) or
 ``--reps 200 --n 4000 --m 10 --jobs 2``.
 """
