@@ -1,5 +1,5 @@
 """The ``mgrisk`` command line: demo, fit, simulate, validate, power, check-shape, meta,
-explore.
+sensitivity, explore.
 
 The only module that prints, exits or reads argv. Every mgrisk error becomes one line on
 stderr and exit status 2; ``check-shape`` exits 1 when the shape is not the one expected.
@@ -37,6 +37,10 @@ EXAMPLES = {
     "power": (
         "example: mgrisk power rotterdam --n 2000,5000,10000,20000 --reps 500 "
         "--set effect.curvature_low=20 --target 0.8 --out power/"
+    ),
+    "sensitivity": (
+        "example: mgrisk sensitivity cohort.csv --exposure mg --time exit --entry entry "
+        "--event event --adjust 'female + egfr' --impute 20 --out sensitivity/"
     ),
     "meta": (
         "example: mgrisk meta studies.csv --study id --dose dose --log-rr logrr --se se "
@@ -127,6 +131,70 @@ def _fit_from_model(data, model):
     )
 
 
+def _impute(data, model, args):
+    """m completed data sets: the exposure and the adjustment's columns, outcome in the model;
+    the exposure by SMC-FCS (compatible with the spline model) unless --impute-method pmm."""
+    from .data import formula_columns
+    from .impute import impute
+
+    columns = list(dict.fromkeys([model.exposure, *formula_columns(model.adjust, data)]))
+    knots = list(model.knots) if isinstance(model.knots, tuple) else model.knots
+    return impute(
+        data,
+        columns,
+        m=args.impute,
+        seed=args.seed or 0,
+        time=model.time,
+        event=model.event,
+        entry=model.entry,
+        exposure=model.exposure if args.impute_method == "smcfcs" else None,
+        knots=knots,
+        jobs=args.jobs,
+        progress=not args.quiet,
+    )
+
+
+def _write_figure(path: Path, name: str, *objects) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plot
+
+    fig, ax = plt.subplots(figsize=(9.5, 4.8), layout="constrained")
+    getattr(plot, name)(*objects, ax=ax)
+    fig.savefig(path, dpi=160)
+    plt.close(fig)
+
+
+def cmd_sensitivity(args) -> int:
+    from .models import Model
+    from .results_folder import check_out_folder, results_folder
+    from .tables import read_table
+
+    check_out_folder(args.out)
+    data = read_table(args.data, sep=args.sep, decimal=args.decimal)
+    _warmup.start(len(data))
+    model = Model(name="command line", exposure=args.exposure, time=args.time, event=args.event)
+    model = model.override(
+        entry=args.entry, adjust=args.adjust, cause=args.cause, knots=args.knots, unit=args.unit
+    )
+    fit = _fit_from_model(data, model)
+    imputed = _impute(data, model, args) if args.impute else None
+    years = [float(v) for v in args.exclude_years.split(",")] if args.exclude_years else []
+    panel = fit.sensitivity(exclude_years=tuple(years), imputed=imputed, fp=not args.no_fp)
+    with results_folder(args.out, command=args.argv, inputs=[args.data], seed=args.seed) as out:
+        panel.table.to_csv(out / "sensitivity.csv")
+        _write_figure(out / "sensitivity.png", "plot_sensitivity", panel)
+    out = Path(args.out)
+    print(panel)
+    for note in panel.notes.values():
+        print(f"note: {note}")
+    print(f"\nwrote {out}/sensitivity.csv, sensitivity.png")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .models import load_model
     from .results_folder import check_out_folder, results_folder
@@ -199,14 +267,20 @@ def cmd_fit(args) -> int:
         nadir_ci=args.nadir_ci,
     )
     fit = _fit_from_model(data, model)
+    complete = None
+    if args.impute:  # the complete-case fit stays for the overlay figure
+        complete, fit = fit, _fit_from_model(_impute(data, model, args), model)
     formats = [f.strip() for f in args.formats.split(",")] if args.formats else ["png"]
     results = _results(fit, model, jobs=args.jobs, quiet=args.quiet)
-    inputs = [
-        args.data,
-        *([args.model] if args.model and Path(args.model).suffix == ".toml" else []),
-    ]
-    with results_folder(args.out, command=args.argv, inputs=inputs, seed=model.seed) as tmp:
+    model_file = [args.model] if args.model and Path(args.model).suffix == ".toml" else []
+    with results_folder(
+        args.out, command=args.argv, inputs=[args.data, *model_file], seed=model.seed
+    ) as tmp:
         _write_outputs(results, tmp, formats)
+        if complete is not None:
+            _write_figure(
+                tmp / "imputed_vs_complete.png", "plot_imputed_vs_complete", complete, fit
+            )
     from .report import summary_text
 
     print(summary_text(results))
@@ -657,6 +731,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--formats", type=_formats, help="figure formats besides png, e.g. svg,pdf")
     _add_table_options(fit)
+    fit.add_argument(
+        "--impute",
+        type=_at_least(2, "--impute", "20"),
+        metavar="M",
+        help="multiple imputation: M completed data sets pooled by Rubin's rules (adds "
+        "imputed_vs_complete.png)",
+    )
+    fit.add_argument(
+        "--impute-method",
+        choices=["smcfcs", "pmm"],
+        default="smcfcs",
+        help="exposure imputed compatibly with the spline model (default) or by pmm",
+    )
     fit.add_argument("--out", required=True, help="output folder")
     fit.set_defaults(run=cmd_fit)
 
@@ -772,6 +859,34 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--scheduler", help="dask.distributed scheduler address, tcp://host:8786")
     pw.add_argument("--out", required=True, help="output folder")
     pw.set_defaults(run=cmd_power)
+
+    sen = command(
+        "sensitivity",
+        "Sensitivity panel: early follow-up excluded, knots, fractional polynomials, imputed.",
+    )
+    sen.add_argument("data", help="CSV or Parquet file, one row per person (or interval)")
+    sen.add_argument("--exposure", required=True)
+    sen.add_argument("--time", required=True)
+    sen.add_argument("--event", required=True)
+    sen.add_argument("--entry", help="entry column (age as the time scale, delayed entry)")
+    sen.add_argument("--adjust", help="adjustment formula (parsed, never run as code)")
+    sen.add_argument("--cause", type=_cause, help="event code of interest (default 1)")
+    sen.add_argument("--knots", type=_knots, help="knots of the main analysis (default 4)")
+    sen.add_argument("--unit", help="unit of the exposure, e.g. mmol/L")
+    sen.add_argument("--exclude-years", default="2,5", help="follow-up years to exclude (2,5)")
+    sen.add_argument(
+        "--impute",
+        type=_at_least(2, "--impute", "20"),
+        metavar="M",
+        help="add the analysis of M imputations",
+    )
+    sen.add_argument("--impute-method", choices=["smcfcs", "pmm"], default="smcfcs")
+    sen.add_argument("--no-fp", action="store_true", help="leave out fractional polynomials")
+    sen.add_argument("--seed", type=seed)
+    sen.add_argument("--jobs", type=_at_least(1, "--jobs", "2"), help="cores for the imputation")
+    _add_table_options(sen)
+    sen.add_argument("--out", required=True, help="output folder")
+    sen.set_defaults(run=cmd_sensitivity)
     return parser
 
 

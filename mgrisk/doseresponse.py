@@ -84,7 +84,7 @@ def _check_choice(name: str, value, choices) -> None:
 
 
 def fit_dose_response(
-    data: pd.DataFrame,
+    data: pd.DataFrame | list[pd.DataFrame],
     exposure: str,
     time: str,
     event: str,
@@ -109,8 +109,10 @@ def fit_dose_response(
 
     Parameters
     ----------
-    data : pandas.DataFrame
+    data : pandas.DataFrame or list of pandas.DataFrame
         One row per person (or per interval with ``entry``; name the person in ``cluster``).
+        A list of m completed data sets (multiple imputation, `mgrisk.impute`) is fitted one by
+        one and pooled by Rubin's rules (`mgrisk.impute.pooled`).
     exposure : str
         Exposure column (e.g. serum Mg in mmol/L); any column name works.
     time, entry : str
@@ -161,6 +163,13 @@ def fit_dose_response(
     >>> fit.curve.label
     'mg (mmol/L)'
     """
+    if isinstance(data, list | tuple):  # m completed data sets: fit each, pool (Rubin's rules)
+        options = {
+            k: v for k, v in locals().items() if k not in ("data", "exposure", "time", "event")
+        }
+        from .impute.pooled import fit_imputed
+
+        return fit_imputed(data, exposure, time, event, **options)
     _check_choice("model", model, MODELS)
     _check_choice("ties", ties, ("efron", "breslow"))
     _check_choice("time_unit", time_unit, TIME_UNITS)
@@ -791,6 +800,29 @@ class DoseResponse:
         grid = self.curve.grid(n_points)
         fitted = rcs_basis(grid, self.knots) @ self.curve.coef
         return martingale_check(self.x, event, M, fitted, grid)
+
+    # --- missing data, sensitivity analyses and E-values (issue 19) ----------------------------
+    #: How the data were imputed and pooled (set by `mgrisk.impute.PooledDoseResponse`).
+    imputation: str | None = None
+
+    @_memo
+    def evalues(
+        self, percentiles=(5, 95), q: int = 5, rare: bool | None = None, level: float = 0.95
+    ) -> pd.DataFrame:
+        """E-values (VanderWeele & Ding 2017) of each quantile category versus the reference
+        and of the HR at exposure percentiles versus the nadir; see
+        `mgrisk.evalues.dose_response_evalues`."""
+        from .evalues import dose_response_evalues
+
+        return dose_response_evalues(self, percentiles, q, rare, level)
+
+    def sensitivity(self, **options):
+        """The sensitivity panel: the analysis re-run with early follow-up excluded, a lagged
+        exposure, 3 to 6 knots, fractional polynomials and imputed data; see
+        `mgrisk.sensitivity.sensitivity_panel`."""
+        from .sensitivity import sensitivity_panel
+
+        return sensitivity_panel(self, **options)
 
     # --- results and reporting ---------------------------------------------------------------
     def results(self, **options) -> Results:

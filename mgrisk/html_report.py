@@ -10,7 +10,7 @@ import base64
 import html
 from pathlib import Path
 
-from .report import corridor_text, methods_text, nadir_text, quantile_rows
+from .report import corridor_text, evalue_caption, methods_text, nadir_text, quantile_rows
 from .results import Results
 
 __all__ = ["write_report"]
@@ -87,6 +87,8 @@ def write_report(
         ]
     else:
         parts.append(_p(f"Not estimable: {r.notes.get('quantiles') or r.notes.get('p_trend')}"))
+    if r.evalues is not None:
+        parts += ["<h2>E-values</h2>", _p(evalue_caption(r)), r.evalues.to_html(float_format=fmt)]
     parts += [
         "<h2>Wald tests (as rms::anova)</h2>",
         r.anova.to_html(float_format=fmt),

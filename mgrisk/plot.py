@@ -18,8 +18,10 @@ __all__ = [
     "plot_coverage",
     "plot_functional_form",
     "plot_hr_curve",
+    "plot_imputed_vs_complete",
     "plot_nadir_distribution",
     "plot_schoenfeld",
+    "plot_sensitivity",
     "plot_truth_vs_estimate",
 ]
 
@@ -701,3 +703,63 @@ def _events_scale(n: np.ndarray, events: np.ndarray):
         )
 
     return forward, inverse
+
+
+_STYLES = [
+    (BLACK, "-"),
+    (BLUE, "--"),
+    (VERMILION, "-."),
+    (GREEN, ":"),
+    (ORANGE, (0, (5, 2))),
+    (SKY, (0, (3, 1, 1, 1))),
+    ("#CC79A7", (0, (1, 1))),
+    ("#777777", (0, (8, 2, 2, 2))),
+]
+
+
+def plot_imputed_vs_complete(complete, imputed, ax=None, *, level: float = 0.95):
+    """Complete-case and imputed (pooled) HR curves with their CI bands, both versus the
+    complete-case fit's reference, on a log axis.
+
+    Parameters
+    ----------
+    complete, imputed : DoseResponse
+        The complete-case fit and the fit pooled over imputations (`fit_dose_response` of a
+        list of completed data sets).
+
+    Examples
+    --------
+    >>> # plot_imputed_vs_complete(fit_cc, fit_mi)
+    """
+    ax = _axes(ax)
+    ref = complete.reference_value()
+    grid = complete.curve.grid()
+    ax.set_yscale("log")
+    for fit, label, (colour, style) in (
+        (complete, f"complete cases (n = {complete.n:,})", _STYLES[0]),
+        (imputed, f"imputed, {getattr(imputed, 'm', '')} data sets pooled", _STYLES[1]),
+    ):
+        c = fit.curve.hr_curve(grid, ref, level)
+        ax.fill_between(c.exposure, c.lower, c.upper, color=colour, alpha=0.12, linewidth=0)
+        ax.plot(c.exposure, c.hr, color=colour, linestyle=style, linewidth=2, label=label)
+    ax.axhline(1.0, color="#555555", linestyle=":", linewidth=1)
+    ax.set_xlabel(complete.curve.label)
+    _finish_log_axis(ax, f"{complete.curve.ratio} vs {ref:.3g} ({level:.0%} CI bands)")
+    ax.legend(fontsize=8, frameon=False)
+    return ax
+
+
+def plot_sensitivity(panel, ax=None):
+    """The sensitivity panel's curves overlaid (each variant versus the main analysis'
+    reference), on a log axis; see `mgrisk.sensitivity.sensitivity_panel`."""
+    ax = _axes(ax, (9.0, 4.8))
+    ax.set_yscale("log")
+    for i, (name, c) in enumerate(panel.curves.items()):
+        colour, style = _STYLES[i % len(_STYLES)]
+        width = 2.4 if i == 0 else 1.4
+        ax.plot(c.exposure, c.hr, color=colour, linestyle=style, linewidth=width, label=name)
+    ax.axhline(1.0, color="#555555", linestyle=":", linewidth=1)
+    ax.set_xlabel(panel.label)
+    _finish_log_axis(ax, f"hazard ratio vs {panel.reference:.3g}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)
+    return ax

@@ -25,7 +25,8 @@ number is not supported by the data):
   ``transform``, ``alpha``, ``failing``: [term], ``concordance``: {``value``, ``se``,
   ``concordant``, ``discordant``, ``tied_risk``}, ``sentence``} or null (not asked for)
 - ``notes``: {section: why it could not be estimated}; ``options``: how results were computed;
-  ``cox_fits``: the number of Cox fits the run made
+  ``cox_fits``: the number of Cox fits the run made; ``evalues``: [{``contrast``, ``hr``,
+  ``lower``, ``upper``, ``rr``, ``evalue``, ``evalue_ci``}] or null
 - ``methods``: the methods paragraph
 """
 
@@ -41,6 +42,7 @@ from .results import Results
 __all__ = [
     "checks_text",
     "corridor_text",
+    "evalue_caption",
     "json_safe",
     "methods_text",
     "nadir_text",
@@ -168,7 +170,9 @@ def methods_text(r: Results) -> str:
         f"missing values), with {m['n_events']:,} events. The nadir's {o.level:.0%} CI is "
         f"by {_method(o.nadir_method)}; the corridor is {r.corridor.definition}. The shape was "
         f"judged by the Lind-Mehlum test on the spline's slopes at the 1st and 99th centiles "
-        f"and the two-lines test (level {o.alpha}). Software: {m['software']}. "
+        f"and the two-lines test (level {o.alpha}). "
+        + (f"Missing values: {m['imputation']}. " if m.get("imputation") else "")
+        + f"Software: {m['software']}. "
         f"References: {REFERENCES}"
     )
 
@@ -213,6 +217,8 @@ def summary_text(r: Results) -> str:
         lines.append(f"not estimable: {r.notes.get('quantiles') or r.notes.get('p_trend')}")
     lines += ["", nadir_text(r), corridor_text(r)]
     lines.append(str(r.shape) if r.shape is not None else f"shape: {r.notes['shape']}")
+    if r.evalues is not None:
+        lines += ["", evalue_caption(r), r.evalues.to_string(float_format=fmt)]
     text = checks_text(r)
     return "\n".join(lines + (["", text] if text else []))
 
@@ -233,6 +239,15 @@ def checks_text(r: Results) -> str:
             f"(se {con.se:.4f})",
             c.sentence,
         ]
+    )
+
+
+def evalue_caption(r: Results) -> str:
+    """What the E-value table shows (VanderWeele & Ding 2017) and the HR-to-RR convention."""
+    return (
+        "E-values (VanderWeele & Ding 2017: the confounder-exposure and confounder-outcome risk "
+        "ratios that could explain each HR away; evalue_ci for the CI limit nearer 1; "
+        f"{r.evalues.attrs['conversion']}):"
     )
 
 
@@ -302,6 +317,7 @@ def result_dict(r: Results) -> dict:
             "options": asdict(r.options),
             "cox_fits": r.n_fits,
             "checks": None if r.checks is None else r.checks.to_dict(),
+            "evalues": None if r.evalues is None else r.evalues.reset_index().to_dict("records"),
             "methods": methods_text(r),
         }
     )

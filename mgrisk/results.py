@@ -83,6 +83,7 @@ class Results:
     notes: dict[str, str] = field(default_factory=dict)  # section -> why it is missing
     n_fits: int = 0  # Cox fits this run made
     checks: ModelChecks | None = None  # PH tests, concordance, residual pictures (mgrisk.checks)
+    evalues: pd.DataFrame | None = None  # E-values of the quantile and percentile contrasts
 
     @property
     def nadir_supported(self) -> bool:
@@ -134,6 +135,7 @@ def describe(fit: DoseResponse) -> dict:
         "n_events": fit.n_events,
         "person_time": float(fit.person_time.sum()),
         "software": f"mgrisk {__version__}",
+        "imputation": fit.imputation,
     }
 
 
@@ -190,6 +192,7 @@ def compute_results(fit: DoseResponse, options: Options) -> Results:
         from .checks.summary import model_checks
 
         checks = _section(notes, "checks", lambda: model_checks(fit, o.alpha))
+    evalues = _section(notes, "evalues", lambda: fit.evalues(q=o.quantiles))
     return Results(
         options=o,
         model=describe(fit),
@@ -207,4 +210,5 @@ def compute_results(fit: DoseResponse, options: Options) -> Results:
         notes=notes,
         n_fits=fit.n_fits,
         checks=checks,
+        evalues=evalues,
     )
