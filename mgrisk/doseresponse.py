@@ -669,6 +669,11 @@ class DoseResponse:
                 f"{what}: available for the cause-specific Cox model; this fit is Fine-Gray "
                 "(refit with model='cause-specific')"
             )
+        if self.imputation is not None:
+            raise InputError(
+                f"{what}: not available for a fit pooled over imputations; check the model on "
+                "one completed data set"
+            )
 
     @_memo
     def ph_test(self, transform: str = "km", terms: bool = True) -> pd.DataFrame:
