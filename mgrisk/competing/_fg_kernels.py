@@ -16,26 +16,22 @@ and ``tail_scale`` (1 / W(T_i-)), and per event time ``w_time`` (W(t_m-)).
 
 One pass costs O(n p^2), as the Cox kernels: the information is a per-row term
 ``sum_i q_i x_i x_i^T`` (q_i collects the hazard increments of the event times the row is at risk
-at, a tail weighted by w_time) minus a per-event-time term. Row work is split into N_CHUNKS fixed
-chunks added in a fixed order, so results are the same on any number of threads. Arrays are
+at, a tail weighted by w_time) minus a per-event-time term; the Cox engine's `weighted_gram` sums
+it in fixed row chunks added in a fixed order, so results are the same on any number of threads
+(as its `efron_terms` and `risk_weights`, which serve both likelihoods). Arrays are
 filled element by element, never by slice assignment (which makes numba compile seconds of
 error-message code).
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .._threads import threaded_from
-from ..cox import efron_terms, risk_weights
+from ..cox import efron_terms, information_weights, risk_weights, weighted_gram
 
 __all__ = ["fg_pass", "fg_score_residuals"]
 
-#: Number of row chunks reduced in a fixed order: results do not depend on the thread count.
-N_CHUNKS = 16
 #: Rows from which the row kernels run on all threads (the Cox kernels' threshold).
 PARALLEL_ROWS = 10_000
-#: Sums may be reassociated (vectorised); the fixed chunking keeps them thread-independent.
-FAST_SUMS = {"reassoc", "contract"}
 
 
 @njit(cache=True)
@@ -102,61 +98,15 @@ def _block_sums(v, w_time, block_end):
     return C, KT
 
 
-@njit(cache=True, fastmath=FAST_SUMS)
-def _information_chunk(
-    X, wr, event, exit_pos, entry_pos, tail_pos, tail_scale, C, KT, c2, start, out
-):
-    """out = sum over rows start.. (as many as wr has) of q_i x_i x_i^T (lower triangle)."""
-    m = wr.size
-    q = np.zeros(m)
-    for i in range(m):
-        e = exit_pos[i]
-        if e >= 0:
-            s = entry_pos[i]
-            q[i] = wr[i] * (C[e] - (C[s] if s >= 0 else 0.0))
-            if event[i]:
-                q[i] -= wr[i] * c2[e]
+@njit(cache=True)
+def _tail_weights(q, wr, tail_pos, tail_scale, KT):
+    """Add to the Cox row weights q (`information_weights`) the competing-event tails:
+    r_i w_i K_T[tail]."""
+    for i in range(q.size):
         t = tail_pos[i]
         if t >= 0:
             q[i] += wr[i] * tail_scale[i] * KT[t]
-    for j in range(X.shape[1]):
-        xj = X[start : start + m, j]
-        for k in range(j + 1):
-            xk = X[start : start + m, k]
-            acc = 0.0
-            for i in range(m):
-                acc += q[i] * xj[i] * xk[i]
-            out[j, k] = acc
-
-
-@threaded_from(PARALLEL_ROWS)
-def _information_rows(X, wr, event, exit_pos, entry_pos, tail_pos, tail_scale, C, KT, c2):
-    """sum_i q_i x_i x_i^T (lower triangle) over fixed row chunks added in a fixed order."""
-    n, p = X.shape
-    size = (n + N_CHUNKS - 1) // N_CHUNKS
-    parts = np.zeros((N_CHUNKS, p, p))
-    for c in prange(N_CHUNKS):
-        a, b = min(n, c * size), min(n, (c + 1) * size)
-        _information_chunk(
-            X,
-            wr[a:b],
-            event[a:b],
-            exit_pos[a:b],
-            entry_pos[a:b],
-            tail_pos[a:b],
-            tail_scale[a:b],
-            C,
-            KT,
-            c2,
-            a,
-            parts[c],
-        )
-    total = np.zeros((p, p))
-    for c in range(N_CHUNKS):
-        for j in range(p):
-            for k in range(j + 1):
-                total[j, k] += parts[c, j, k]
-    return total
+    return q
 
 
 def _terms(X, w, offset, beta, index, efron, resid):
@@ -176,8 +126,8 @@ def fg_pass(X, w, offset, beta, index, event, efron):
     exit_pos, entry_pos, tail_pos, tail_scale, w_time, _, _, block_end = index
     _, _, wr, (loglik, U, AA, c2, haz, _, _, _, _) = _terms(X, w, offset, beta, index, efron, False)
     C, KT = _block_sums(haz, w_time, block_end)
-    lower = _information_rows(X, wr, event, exit_pos, entry_pos, tail_pos, tail_scale, C, KT, c2)
-    lower = lower - AA
+    q = information_weights(wr, event, exit_pos, entry_pos, C, c2)
+    lower = weighted_gram(X, _tail_weights(q, wr, tail_pos, tail_scale, KT)) - AA
     return loglik, U, lower + np.tril(lower, -1).T
 
 

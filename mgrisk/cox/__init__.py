@@ -20,11 +20,13 @@ _EXPORTS = {
     "fit_cox": ".fit",
     "first_rows": ".checks",
     "fit_prepared": ".fit",
+    "information_weights": "._kernels",
     "likelihood": ".fit",
     "prepare_cox": ".prepare",
     "risk_set_sums": "._kernels",
     "risk_weights": "._kernels",
     "time_groups": "._kernels",
+    "weighted_gram": "._kernels",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

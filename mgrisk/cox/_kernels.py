@@ -32,9 +32,11 @@ __all__ = [
     "cox_pass",
     "efron_terms",
     "event_time_terms",
+    "information_weights",
     "risk_set_sums",
     "risk_weights",
     "score_residuals",
+    "weighted_gram",
 ]
 
 #: Number of row chunks reduced in a fixed order: results do not depend on the thread count.
@@ -210,18 +212,25 @@ def _within_block_cumsum(v, block_end):
     return out
 
 
-@njit(cache=True, fastmath=FAST_SUMS)
-def _information_chunk(X, wr, event, exit_pos, entry_pos, C, c2, start, out):
-    """out = sum over rows start.. (as many as wr has) of q_i x_i x_i^T (lower triangle)."""
-    m = wr.size
-    q = np.zeros(m)
-    for i in range(m):
+@njit(cache=True)
+def information_weights(wr, event, exit_pos, entry_pos, C, c2):
+    """q_i = r_i (C[exit] - C[entry]) less the Efron share c2 of the row's own event time: the
+    row weights of the information's risk-set part, sum_i q_i x_i x_i^T (`weighted_gram`)."""
+    q = np.zeros(wr.size)
+    for i in range(wr.size):
         e = exit_pos[i]
         if e >= 0:
             s = entry_pos[i]
             q[i] = wr[i] * (C[e] - (C[s] if s >= 0 else 0.0))
             if event[i]:
                 q[i] -= wr[i] * c2[e]
+    return q
+
+
+@njit(cache=True, fastmath=FAST_SUMS)
+def _gram_chunk(X, q, start, out):
+    """out = sum over rows start.. (as many as q has) of q_i x_i x_i^T (lower triangle)."""
+    m = q.size
     for j in range(X.shape[1]):
         xj = X[start : start + m, j]
         for k in range(j + 1):
@@ -233,18 +242,15 @@ def _information_chunk(X, wr, event, exit_pos, entry_pos, C, c2, start, out):
 
 
 @threaded_from(PARALLEL_ROWS)
-def _information_rows(X, wr, event, exit_pos, entry_pos, C, c2):
-    """sum_i q_i x_i x_i^T (lower triangle), with q_i = r_i (C[exit] - C[entry]) less the Efron
-    share c2 of the row's own event time. Summed over a fixed number of row chunks in a fixed
-    order, so the result does not depend on the number of threads."""
+def weighted_gram(X, q):
+    """sum_i q_i x_i x_i^T (lower triangle) of the column-major X, summed over a fixed number
+    of row chunks in a fixed order, so the result does not depend on the number of threads."""
     n, p = X.shape
     size = (n + N_CHUNKS - 1) // N_CHUNKS
     parts = np.zeros((N_CHUNKS, p, p))
     for c in prange(N_CHUNKS):
         a, b = min(n, c * size), min(n, (c + 1) * size)
-        _information_chunk(
-            X, wr[a:b], event[a:b], exit_pos[a:b], entry_pos[a:b], C, c2, a, parts[c]
-        )
+        _gram_chunk(X, q[a:b], a, parts[c])
     total = np.zeros((p, p))
     for c in range(N_CHUNKS):
         for j in range(p):
@@ -289,7 +295,8 @@ def cox_pass(
         )
     )
     C = _within_block_cumsum(t.haz, block_end)
-    lower = _information_rows(X, wr, event, exit_pos, entry_pos, C, t.c2) - t.AA
+    q = information_weights(wr, event, exit_pos, entry_pos, C, t.c2)
+    lower = weighted_gram(X, q) - t.AA
     return t.loglik, t.U, lower + np.tril(lower, -1).T
 
 

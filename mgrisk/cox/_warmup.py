@@ -26,9 +26,10 @@ def _builds(rows: int):
     pick = "threaded" if rows >= _kernels.PARALLEL_ROWS else "serial"
     return [
         getattr(_kernels.risk_weights, pick),
-        getattr(_kernels._information_rows, pick),
+        getattr(_kernels.weighted_gram, pick),
         _kernels.event_time_terms,
         _kernels._within_block_cumsum,
+        _kernels.information_weights,
     ]
 
 
@@ -68,8 +69,9 @@ def _compile(rows: int) -> None:
     exit_pos, entry_pos = np.array([0, 0]), np.array([-1, -1])
     death_ptr, death_rows, block_end = np.array([0, 1]), np.array([0]), np.array([1])
     layout = (exit_pos, entry_pos, death_ptr, death_rows, block_end)
-    risk_weights, information_rows = _builds(rows)[:2]
+    risk_weights, weighted_gram = _builds(rows)[:2]
     eta, shift, wr = risk_weights(X, w, np.zeros(2), np.zeros(2))
     terms = _kernels.event_time_terms(X, w, eta, shift, wr, *layout, True, False)
     C = _kernels._within_block_cumsum(terms[4], block_end)
-    information_rows(X, wr, np.array([True, False]), exit_pos, entry_pos, C, terms[3])
+    q = _kernels.information_weights(wr, np.array([True, False]), exit_pos, entry_pos, C, terms[3])
+    weighted_gram(X, q)
