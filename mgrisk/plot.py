@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from .doseresponse import DoseResponse
 
 __all__ = [
+    "draw_corridor",
+    "draw_distribution",
+    "draw_nadir",
+    "draw_quantile_points",
     "plot_coverage",
     "plot_functional_form",
     "plot_hr_curve",
@@ -66,7 +70,7 @@ def _ci_band(ax, curve, label: str) -> None:
     )
 
 
-def _distribution(ax, counts, edges):
+def draw_distribution(ax, counts, edges):
     """Histogram of the exposure along the bottom eighth of the axes."""
     twin = ax.twinx()
     counts, edges = np.asarray(counts), np.asarray(edges)
@@ -84,6 +88,55 @@ def _distribution(ax, counts, edges):
     twin.set_yticks([])
     ax.set_zorder(twin.get_zorder() + 1)
     ax.patch.set_visible(False)
+
+
+def draw_corridor(ax, corridor, label: str) -> None:
+    """The corridor as a light hatched span (the figures of a run and of the explorer)."""
+    ax.axvspan(
+        corridor.lower,
+        corridor.upper,
+        facecolor=SKY,
+        alpha=0.12,
+        hatch="//",
+        edgecolor="#9CCBE8",
+        linewidth=0,
+        label=label,
+    )
+
+
+def draw_nadir(ax, results, curve) -> None:
+    """The nadir and its CI on ``curve``, only where the data support one (else a legend line
+    that says why)."""
+    nadir = results.nadir
+    if not results.nadir_supported:
+        ax.plot([], [], " ", label=_wrap("no nadir supported by the data: " + nadir.note, 48))
+        return
+    ax.errorbar(
+        [nadir.estimate],
+        [float(np.interp(nadir.estimate, curve.exposure, curve.hr))],
+        xerr=[[nadir.estimate - nadir.lower], [nadir.upper - nadir.estimate]],
+        fmt="D",
+        color=VERMILION,
+        markersize=7,
+        capsize=4,
+        label=f"nadir {nadir.estimate:.3g} ({nadir.level:.0%} CI, {nadir.method})",
+    )
+
+
+def draw_quantile_points(ax, points, label: str) -> None:
+    """Quantile-category HRs with their CIs at the categories' median exposures."""
+    y = points.hr.to_numpy()
+    ax.errorbar(
+        points.exposure,
+        y,
+        yerr=[y - points.lower.to_numpy(), points.upper.to_numpy() - y],
+        fmt="s",
+        color=GREEN,
+        markersize=5,
+        capsize=3,
+        linestyle="none",
+        label=label,
+    )
 
 
 def plot_hr_curve(
@@ -118,58 +171,27 @@ def plot_hr_curve(
     curve, ratio, level = r.figure_curve, r.model["ratio"], r.options.level
     lo, hi = curve.exposure.min(), curve.exposure.max()
     if distribution:
-        _distribution(ax, r.exposure.counts, r.exposure.edges)
+        draw_distribution(ax, r.exposure.counts, r.exposure.edges)
     ax.set_yscale("log")
     _ci_band(ax, curve, f"{level:.0%} CI ({r.options.band})")
     ax.plot(curve.exposure, curve.hr, color=BLACK, linewidth=2, label=f"{ratio} (spline)")
     ax.axhline(1.0, color="#555555", linestyle="--", linewidth=1)
     c = r.corridor
     if corridor:
-        ax.axvspan(
-            c.lower,
-            c.upper,
-            facecolor=SKY,
-            alpha=0.12,
-            hatch="//",
-            edgecolor="#9CCBE8",
-            linewidth=0,
-            label=_wrap(f"corridor {c.lower:.3g}-{c.upper:.3g}: {c.definition}", 52),
-        )
-    nadir = r.nadir
-    if r.nadir_supported:
-        at_nadir = float(np.interp(nadir.estimate, curve.exposure, curve.hr))
-        ax.errorbar(
-            [nadir.estimate],
-            [at_nadir],
-            xerr=[[nadir.estimate - nadir.lower], [nadir.upper - nadir.estimate]],
-            fmt="D",
-            color=VERMILION,
-            markersize=7,
-            capsize=4,
-            label=f"nadir {nadir.estimate:.3g} ({nadir.level:.0%} CI, {nadir.method})",
-        )
-    else:
-        ax.plot([], [], " ", label=_wrap("no nadir supported by the data: " + nadir.note, 48))
-    points = r.quantile_points
-    if quantiles and points is not None:
-        y = points.hr.to_numpy()
-        ax.errorbar(
-            points.exposure,
-            y,
-            yerr=[y - points.lower.to_numpy(), points.upper.to_numpy() - y],
-            fmt="s",
-            color=GREEN,
-            markersize=5,
-            capsize=3,
-            linestyle="none",
-            label=_wrap(
+        draw_corridor(ax, c, _wrap(f"corridor {c.lower:.3g}-{c.upper:.3g}: {c.definition}", 52))
+    draw_nadir(ax, r, curve)
+    if quantiles and r.quantile_points is not None:
+        draw_quantile_points(
+            ax,
+            r.quantile_points,
+            _wrap(
                 f"quintile HRs (vs {r.quantiles.reference}, at category medians, placed on "
                 "the curve's reference)",
                 48,
             ),
         )
     ax.set_xlim(lo, hi)
-    where = "the nadir" if nadir.interior else f"{curve.attrs['ref']:.3g}"
+    where = "the nadir" if r.nadir.interior else f"{curve.attrs['ref']:.3g}"
     ax.set_xlabel(r.model["label"])
     _finish_log_axis(ax, f"{ratio} vs {where}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)
@@ -294,7 +316,7 @@ def plot_absolute_risk(
     x = risk.exposure.to_numpy()
     if distribution:
         summary = fit.curve.x
-        _distribution(ax, summary.counts, summary.edges)
+        draw_distribution(ax, summary.counts, summary.edges)
     level = a.get("level", 0.95)
     ax.fill_between(
         x,

@@ -12,7 +12,18 @@ import textwrap
 
 import numpy as np
 
-from ..plot import BLACK, BLUE, GREEN, ORANGE, SKY, VERMILION
+from ..plot import (
+    BLACK,
+    BLUE,
+    GREEN,
+    ORANGE,
+    SKY,
+    VERMILION,
+    draw_corridor,
+    draw_distribution,
+    draw_nadir,
+    draw_quantile_points,
+)
 from .model import Draws, View
 
 __all__ = ["curve_figure", "draws_figure", "exposure_figure", "figure_bytes"]
@@ -45,21 +56,7 @@ def curve_figure(v: View, size=(9.0, 4.8)):
     curve, sim = r.curve, v.simultaneous
     fig = _figure(size)
     ax = fig.add_subplot()
-    twin = ax.twinx()  # the histogram strip
-    counts, edges = np.asarray(r.exposure.counts), np.asarray(r.exposure.edges)
-    twin.bar(
-        edges[:-1],
-        counts,
-        width=np.diff(edges),
-        align="edge",
-        color="#E4E4E4",
-        edgecolor="#AAAAAA",
-        linewidth=0.4,
-    )
-    twin.set_ylim(0, counts.max() * 7)
-    twin.set_yticks([])
-    ax.set_zorder(twin.get_zorder() + 1)
-    ax.patch.set_visible(False)
+    draw_distribution(ax, r.exposure.counts, r.exposure.edges)
     level = f"{r.options.level:.0%}"
     ax.fill_between(
         sim.exposure,
@@ -79,16 +76,7 @@ def curve_figure(v: View, size=(9.0, 4.8)):
         label=f"{level} pointwise band",
     )
     c = r.corridor
-    ax.axvspan(
-        c.lower,
-        c.upper,
-        facecolor=SKY,
-        alpha=0.15,
-        hatch="//",
-        edgecolor="#9CCBE8",
-        linewidth=0,
-        label=_wrap(f"corridor {c.lower:.3g} to {c.upper:.3g}"),
-    )
+    draw_corridor(ax, c, _wrap(f"corridor {c.lower:.3g} to {c.upper:.3g}"))
     ax.plot(curve.exposure, curve.hr, color=BLACK, linewidth=2, label="estimate (spline)")
     if v.truth is not None:
         ax.plot(
@@ -100,19 +88,7 @@ def curve_figure(v: View, size=(9.0, 4.8)):
             label=f"truth ({v.true_shape})",
         )
     ax.axhline(1.0, color="#555555", linestyle=":", linewidth=1)
-    nadir = r.nadir
-    if nadir.interior and np.isfinite(nadir.lower):
-        y = float(np.interp(nadir.estimate, curve.exposure, curve.hr))
-        ax.errorbar(
-            [nadir.estimate],
-            [y],
-            xerr=[[nadir.estimate - nadir.lower], [nadir.upper - nadir.estimate]],
-            fmt="D",
-            color=VERMILION,
-            markersize=7,
-            capsize=4,
-            label=f"nadir {nadir.estimate:.3g} ({nadir.method} CI)",
-        )
+    draw_nadir(ax, r, curve)
     if v.true_nadir is not None:
         ax.axvline(
             v.true_nadir,
@@ -121,20 +97,8 @@ def curve_figure(v: View, size=(9.0, 4.8)):
             linewidth=1,
             label=f"true nadir {v.true_nadir:.3g}",
         )
-    points = v.quantile_points
-    if points is not None:
-        hr = points.hr.to_numpy()
-        ax.errorbar(
-            points.exposure,
-            hr,
-            yerr=[hr - points.lower, points.upper - hr],
-            fmt="s",
-            color=GREEN,
-            markersize=5,
-            capsize=3,
-            linestyle="none",
-            label=f"quintile HRs (vs {r.quantiles.reference})",
-        )
+    if v.quantile_points is not None:
+        draw_quantile_points(ax, v.quantile_points, f"quintile HRs (vs {r.quantiles.reference})")
     knots = r.model["knots"]
     ax.plot(
         knots,
