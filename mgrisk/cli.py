@@ -154,18 +154,20 @@ def _impute(data, model, args):
     )
 
 
-def _write_figure(path: Path, name: str, *objects) -> None:
+def _write_figure(path: Path, draw, *objects, size=(9.5, 4.8), panels: int = 1, dpi=160) -> None:
+    """Draw ``draw(*objects, axes)`` (a `mgrisk.plot` function) on a new figure of ``panels``
+    axes and save it to ``path``; the figure is closed whatever happens."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from . import plot
-
-    fig, ax = plt.subplots(figsize=(9.5, 4.8), layout="constrained")
-    getattr(plot, name)(*objects, ax=ax)
-    fig.savefig(path, dpi=160)
-    plt.close(fig)
+    fig, axes = plt.subplots(1, panels, figsize=size, layout="constrained")
+    try:
+        draw(*objects, axes)
+        fig.savefig(path, dpi=dpi)
+    finally:
+        plt.close(fig)
 
 
 def cmd_sensitivity(args) -> int:
@@ -186,7 +188,9 @@ def cmd_sensitivity(args) -> int:
     panel = fit.sensitivity(exclude_years=tuple(years), imputed=imputed, fp=not args.no_fp)
     with results_folder(args.out, command=args.argv, inputs=[args.data], seed=args.seed) as out:
         panel.table.to_csv(out / "sensitivity.csv")
-        _write_figure(out / "sensitivity.png", "plot_sensitivity", panel)
+        from .plot import plot_sensitivity
+
+        _write_figure(out / "sensitivity.png", plot_sensitivity, panel)
     out = Path(args.out)
     print(panel)
     for note in panel.notes.values():
@@ -278,9 +282,9 @@ def cmd_fit(args) -> int:
     ) as tmp:
         _write_outputs(results, tmp, formats)
         if complete is not None:
-            _write_figure(
-                tmp / "imputed_vs_complete.png", "plot_imputed_vs_complete", complete, fit
-            )
+            from .plot import plot_imputed_vs_complete
+
+            _write_figure(tmp / "imputed_vs_complete.png", plot_imputed_vs_complete, complete, fit)
     from .report import summary_text
 
     print(summary_text(results))
@@ -327,22 +331,12 @@ def cmd_validate(args) -> int:
 
 
 def _write_study(study, out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from .plot import plot_coverage, plot_nadir_distribution
 
     (out / "study.json").write_text(json.dumps(study.to_dict(), indent=2))
     (out / "summary.txt").write_text(study.summary() + "\n")
     for name, draw in (("coverage", plot_coverage), ("nadirs", plot_nadir_distribution)):
-        fig, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
-        try:
-            draw(study, ax)
-            fig.savefig(out / f"{name}.png", dpi=200)
-        finally:
-            plt.close(fig)
+        _write_figure(out / f"{name}.png", draw, study, size=(6, 3.6), dpi=200)
 
 
 def cmd_power(args) -> int:
@@ -373,23 +367,13 @@ def cmd_power(args) -> int:
 
 
 def _write_power(grid, out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from .plot import plot_power
 
     grid.table.to_csv(out / "power.csv", index=False)
     grid.p_values.to_csv(out / "power_pvalues.csv", index=False)
     (out / "power.json").write_text(json.dumps(grid.to_dict(), indent=2), encoding="utf-8")
     (out / "summary.txt").write_text(grid.summary() + "\n", encoding="utf-8")
-    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.0), layout="constrained")
-    try:
-        plot_power(grid, axes)
-        fig.savefig(out / "power.png", dpi=200)
-    finally:
-        plt.close(fig)
+    _write_figure(out / "power.png", plot_power, grid, size=(10.0, 4.0), panels=2, dpi=200)
 
 
 def cmd_check_shape(args) -> int:
