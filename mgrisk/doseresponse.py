@@ -403,7 +403,8 @@ class DoseResponse:
     @cached_property
     def _fitted_log_hr(self) -> np.ndarray:
         """The spline's log-HR at each analysed row (up to a constant)."""
-        return rcs_basis(self.x, self.knots) @ self.curve.coef
+        cols = self.spline_cols
+        return self.design.matrix.iloc[:, cols].to_numpy(dtype=float) @ self.cox.beta[cols]
 
     @cached_property
     def linear_fit(self) -> CoxResult:
@@ -682,7 +683,8 @@ class DoseResponse:
         from .checks.ph import ph_test
 
         self._checkable("ph_test")
-        return ph_test(self.prepared, self.cox, self.design.terms if terms else None, transform)
+        terms_ = self.design.terms if terms else None
+        return ph_test(self.prepared, self.cox, terms_, transform, self._zph(transform))
 
     @_memo
     def schoenfeld(self, transform: str = "km", terms: bool = True) -> pd.DataFrame:
@@ -692,7 +694,14 @@ class DoseResponse:
 
         self._checkable("schoenfeld")
         terms_ = self.design.terms if terms else None
-        return scaled_schoenfeld(self.prepared, self.cox, terms_, transform)
+        return scaled_schoenfeld(self.prepared, self.cox, terms_, transform, self._zph(transform))
+
+    @_memo
+    def _zph(self, transform: str):
+        """The parts the PH test and the Schoenfeld residuals share (computed once)."""
+        from .checks.ph import zph_parts
+
+        return zph_parts(self.prepared, self.cox, transform)
 
     @_memo
     def concordance(self):
@@ -792,11 +801,10 @@ class DoseResponse:
 
         self._checkable("martingale_check")
         adj = [c for c in range(len(self.coef)) if c not in self.spline_cols]
-        if adj:
-            X = self.design.matrix.iloc[:, adj].to_numpy(dtype=float)
-            prepared = self.prepared.with_X(X, [self.cox.names[c] for c in adj])
+        if adj:  # the stored adjustment columns, from the full model's coefficients
+            prepared = self.prepared.select(adj)
             self.n_fits += 1
-            null = fit_prepared(prepared, ties=self.settings.ties)
+            null = fit_prepared(prepared, ties=self.settings.ties, init=self.cox.beta[adj])
             beta, prepared = null.beta_scaled, null.data
         else:
             prepared, beta = self.prepared, np.zeros(len(self.coef))

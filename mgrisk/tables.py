@@ -88,6 +88,32 @@ def _line_fields(raw: bytes, sep: str):
     return line_fields(np.frombuffer(raw, np.uint8), ord(sep), raw.count(b"\n") + 1)
 
 
+def _plain(raw: bytes, sep: str, rows: int, fields: int) -> bool:
+    """Whether the file is the header and ``rows`` lines of ``fields`` fields each, with no
+    quotes, blank lines or bare carriage returns: then each row's file line is its position + 1.
+    (pandas refuses a line with too many fields; with none too long, the separators' count
+    leaves no room for a short one.)"""
+    if b'"' in raw or (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
+        return False
+    lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
+    return lines == rows + 1 and raw.count(sep.encode()) == lines * (fields - 1)
+
+
+def _line_numbers(path: Path, raw: bytes, encoding: str, sep: str, fields: int) -> np.ndarray:
+    """The file line of the header and of each data line (blank lines left out); a line with
+    more or fewer fields than the header is refused, naming it."""
+    layout = _line_fields(raw, sep)
+    if layout is None:  # quotes or bare carriage returns: Python splits the lines
+        lines = _lines(raw.decode(encoding))
+        _check_rows(path, lines, sep, fields)
+        return np.array([number for number, _ in lines], dtype=np.int64)
+    numbers, _, _, counts = layout  # numba counted the fields of every line (no quotes)
+    bad = np.flatnonzero(counts[1:] != fields)
+    if bad.size:
+        _bad_row(path, int(numbers[bad[0] + 1]), int(counts[bad[0] + 1]), fields, sep)
+    return numbers
+
+
 def _lines(text: str) -> list[tuple[int, str]]:
     """(file line number, line) of every non-blank line."""
     return [(i, line) for i, line in enumerate(_NEWLINE.split(text), 1) if line.strip()]
@@ -152,8 +178,7 @@ def _bad_row(path: Path, number: int, k: int, n: int, sep: str):
         else "a truncated or damaged row? fix or delete that line"
     )
     raise InputError(
-        f"{path}: line {number} has {k} {sep_name}-separated fields but the header has {n} "
-        f"({hint})"
+        f"{path}: line {number} has {k} {sep_name}-separated fields but the header has {n} ({hint})"
     )
 
 
@@ -233,19 +258,6 @@ def read_table(
         raise InputError(f"{path}: the separator and the decimal mark are both {sep!r}")
     names = _fields(sniffed[0][1], sep)
     _check_header(p, names)
-    layout = _line_fields(raw, sep)
-    if layout is None:  # quotes or bare carriage returns: Python splits the lines
-        lines = _lines(raw.decode(encoding))
-        numbers = np.array([number for number, _ in lines], dtype=np.int64)
-        if numbers.size > 1:
-            _check_rows(p, lines, sep, len(names))
-    else:  # numba counted the fields of every line (no quotes in the file)
-        numbers, _, _, fields = layout
-        bad = np.flatnonzero(fields[1:] != len(names))
-        if bad.size:
-            _bad_row(p, int(numbers[bad[0] + 1]), int(fields[bad[0] + 1]), len(names), sep)
-    if numbers.size == 1:
-        raise InputError(f"{path}: has a header line but no data rows")
     try:
         df = pd.read_csv(
             io.BytesIO(raw),
@@ -257,11 +269,19 @@ def read_table(
             low_memory=False,
         )
     except (ValueError, pd.errors.ParserError) as exc:
+        _line_numbers(p, raw, encoding, sep, len(names))  # names the bad line, if one is
         raise InputError(f"{path}: cannot be read as CSV ({str(exc).strip()})") from None
-    if len(df) != numbers.size - 1:  # e.g. a quoted field spanning lines
-        raise InputError(
-            f"{path}: {numbers.size - 1} data lines but {len(df)} rows read (a quote left open?)"
-        )
+    if _plain(raw, sep, len(df), len(names)):
+        numbers = np.arange(1, len(df) + 2)
+    else:  # blank, short or quoted lines: look at each line
+        numbers = _line_numbers(p, raw, encoding, sep, len(names))
+        if len(df) != numbers.size - 1:  # e.g. a quoted field spanning lines
+            raise InputError(
+                f"{path}: {numbers.size - 1} data lines but {len(df)} rows read "
+                "(a quote left open?)"
+            )
+    if df.empty:
+        raise InputError(f"{path}: has a header line but no data rows")
     df.attrs["lines"] = numbers[1:]
     df.attrs["path"] = str(p)
     return df

@@ -119,12 +119,11 @@ def martingale_check(
         mean of log_ratio over the grid).
     """
     x = np.asarray(x, float)
-    design = _design(x, grid, knots)  # one spline basis for the three smooths
-    ones = np.ones(x.size)
-    sm = _fit(*design, np.asarray(martingale, float), ones)
-    observed = _fit(*design, np.asarray(event, float), ones).fit
-    expected = _fit(*design, np.asarray(event - martingale, float), ones).fit
-    grid = design[2]
+    A, G, grid = _design(x, grid, knots)  # one spline basis for the three smooths
+    martingale = np.asarray(martingale, float)
+    sm = _fit(A, G, grid, martingale, np.ones(x.size))
+    counts = np.column_stack([event, event - martingale])  # observed and expected events
+    observed, expected = (G @ np.linalg.pinv(A.T @ A) @ (A.T @ counts)).T
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.log(np.where((observed > 0) & (expected > 0), observed / expected, np.nan))
     fitted = np.asarray(fitted_log_hr, float)

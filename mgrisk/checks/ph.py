@@ -18,6 +18,8 @@ enter as in the fit; a robust variance does not (the test uses the information).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy.special import chdtrc
@@ -26,7 +28,14 @@ from ..cox import CoxResult, PreparedCox
 from ..errors import InputError
 from ._moments import EventMoments, event_moments, weighted_gram
 
-__all__ = ["TRANSFORMS", "ph_test", "scaled_schoenfeld", "transformed_times"]
+__all__ = [
+    "TRANSFORMS",
+    "ZphParts",
+    "ph_test",
+    "scaled_schoenfeld",
+    "transformed_times",
+    "zph_parts",
+]
 
 TRANSFORMS = ("km", "rank", "identity", "log")
 
@@ -34,7 +43,7 @@ TRANSFORMS = ("km", "rank", "identity", "log")
 def _km_before(data: PreparedCox, t: np.ndarray) -> np.ndarray:
     """Kaplan-Meier S(t-) of all rows (unweighted, one stratum, delayed entry) at times t."""
     ev_times, d = np.unique(data.exit[data.event], return_counts=True)
-    exits = np.sort(data.exit)
+    exits = data.exit if len(data.strata_labels) == 1 else np.sort(data.exit)  # stored sorted
     n_risk = exits.size - np.searchsorted(exits, ev_times, side="left")
     if data.entry is not None:
         entries = np.sort(data.entry)
@@ -76,21 +85,39 @@ def transformed_times(data: PreparedCox, transform: str = "km") -> np.ndarray:
     return 1.0 - _km_before(data, t)
 
 
-def _centred_g(data: PreparedCox, transform: str) -> np.ndarray:
-    """g(t_m) minus its mean over the event rows (every event row, as cox.zph)."""
+@dataclass(frozen=True)
+class ZphParts:
+    """What the test and the residuals of cox.zph share: one fit, one transform of time."""
+
+    transform: str
+    mom: EventMoments  # the fit's Efron steps
+    g: np.ndarray  # (E,) g(t) at each event time
+    info: np.ndarray  # (p, p) the information at the estimate (unscaled covariates)
+
+
+def zph_parts(data: PreparedCox, fit: CoxResult, transform: str = "km") -> ZphParts:
+    """The parts `ph_test` and `scaled_schoenfeld` need, computed once (pass them to both)."""
     g = transformed_times(data, transform)
-    n_dead = np.diff(data.death_ptr)
-    return g - (n_dead @ g) / n_dead.sum()
-
-
-def _score_parts(data: PreparedCox, fit: CoxResult, transform: str):
     mom = event_moments(data, fit.beta_scaled, fit.model.efron)
-    G = _centred_g(data, transform)
+    return ZphParts(transform, mom, g, weighted_gram(data, mom, np.ones(g.size)))
+
+
+def _parts(data, fit, transform: str, parts: ZphParts | None) -> ZphParts:
+    if parts is None:
+        return zph_parts(data, fit, transform)
+    if parts.transform != transform:
+        raise ValueError(f"parts computed for transform={parts.transform!r}, not {transform!r}")
+    return parts
+
+
+def _score_parts(data: PreparedCox, parts: ZphParts):
+    mom = parts.mom
+    n_dead = np.diff(data.death_ptr)
+    G = parts.g - (n_dead @ parts.g) / n_dead.sum()  # centred over the event rows, as cox.zph
     u = G @ mom.death_wx - (mom.step_wbar * G[mom.step_time]) @ mom.step_a
-    I0 = weighted_gram(data, mom, np.ones_like(G))
     I1 = weighted_gram(data, mom, G)
     I2 = weighted_gram(data, mom, G * G)
-    return mom, u, np.block([[I0, I1], [I1.T, I2]])
+    return u, np.block([[parts.info, I1], [I1.T, I2]])
 
 
 def _terms(fit: CoxResult, terms: dict[str, list[int]] | None) -> dict[str, list[int]]:
@@ -104,6 +131,7 @@ def ph_test(
     fit: CoxResult,
     terms: dict[str, list[int]] | None = None,
     transform: str = "km",
+    parts: ZphParts | None = None,
 ) -> pd.DataFrame:
     """The score test of proportional hazards per term and GLOBAL, as ``survival::cox.zph``.
 
@@ -118,6 +146,8 @@ def ph_test(
         None tests each column (``terms = FALSE``).
     transform : {"km", "rank", "identity", "log"}
         The function of time the coefficients may change with.
+    parts : ZphParts, optional
+        ``zph_parts(data, fit, transform)``, when the caller has them already.
 
     Returns
     -------
@@ -135,7 +165,7 @@ def ph_test(
     >>> list(table.index), list(table.columns)
     (['x0', 'GLOBAL'], ['chi2', 'df', 'p'])
     """
-    _, u, imat = _score_parts(data, fit, transform)
+    u, imat = _score_parts(data, _parts(data, fit, transform, parts))
     p = u.size
     rows, chi2, df = [], [], []
     for name, cols in {**_terms(fit, terms), "GLOBAL": list(range(p))}.items():
@@ -169,7 +199,7 @@ def scaled_schoenfeld(
     fit: CoxResult,
     terms: dict[str, list[int]] | None = None,
     transform: str = "km",
-    mom: EventMoments | None = None,
+    parts: ZphParts | None = None,
 ) -> pd.DataFrame:
     """Scaled Schoenfeld residuals per event and term, as ``cox.zph(...)$y``.
 
@@ -194,15 +224,15 @@ def scaled_schoenfeld(
     >>> list(r.columns)
     ['time', 'ttime', 'stratum', 'row', 'x0']
     """
-    mom = event_moments(data, fit.beta_scaled, fit.model.efron) if mom is None else mom
+    parts = _parts(data, fit, transform, parts)
+    mom = parts.mom
     terms = _terms(fit, terms)
     rows = data.death_rows
     time_of = np.repeat(np.arange(data.death_ptr.size - 1), np.diff(data.death_ptr))
     resid = mom.X[rows] - mom.amean[time_of]
     used = _used(data, mom.X)
     wtmat = sum(np.minimum.outer(u, u) for u in used)
-    info = weighted_gram(data, mom, np.ones(mom.haz.size))
-    vmean = info / np.where(wtmat == 0, 1.0, wtmat)
+    vmean = parts.info / np.where(wtmat == 0, 1.0, wtmat)
     beta = fit.beta
     T = np.zeros((beta.size, len(terms)))
     for i, cols in enumerate(terms.values()):
@@ -218,7 +248,7 @@ def scaled_schoenfeld(
             out[np.ix_(j, k)] = np.linalg.solve(vmean[np.ix_(k, k)], resid[np.ix_(j, k)].T).T
     for i, cols in enumerate(terms.values()):
         out[:, i] += beta[cols[0]] if len(cols) == 1 else 1.0
-    g = transformed_times(data, transform)
+    g = parts.g
     frame = pd.DataFrame(
         {
             "time": data.event_times[time_of],

@@ -91,6 +91,15 @@ class PreparedCox:
             scale=np.concatenate([scale, self.scale[keep]]),
         )
 
+    def select(self, keep: list[int]) -> PreparedCox:
+        """The same rows with only the stored columns ``keep`` (e.g. a model without the
+        exposure), as stored: no new centring or scaling."""
+        X = np.empty((self.n, len(keep)), order="F")
+        for k, j in enumerate(keep):
+            X[:, k] = self.X[:, j]
+        names = [self.names[j] for j in keep]
+        return replace(self, X=X, names=names, center=self.center[keep], scale=self.scale[keep])
+
     def raw_X(self) -> np.ndarray:
         """The covariates as given, in stored order (undo centring and scaling)."""
         return self.X * self.scale + self.center
