@@ -7,14 +7,14 @@ The whole run (a fresh process: imports, reading, checks, the spline fit, the qu
 and two two-lines fits, curve, nadir, corridor, shape, figure, HTML, JSON, CSV) is timed in a
 subprocess, with its peak resident memory.
 
-    python benchmarks/bench_fit.py --n 1000000 --repeat 3
+    python benchmarks/bench_fit.py --n 1000000 --repeat 5
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import statistics
 import subprocess
 import sys
@@ -42,7 +42,7 @@ def _median_seconds(run, repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="mgrisk-bench-fit-"))
     path = folder / "cohort.csv"
@@ -58,7 +58,8 @@ def main() -> None:
     floor = read + one_fit
 
     fresh_floor = [
-        sys.executable, "-c",
+        sys.executable,
+        "-c",
         "import sys, numpy as np, pandas as pd; from mgrisk import fit_cox, rcs_basis, rcs_knots; "
         "df = pd.read_csv(sys.argv[1]); "
         "X = np.column_stack([rcs_basis(df.mg, rcs_knots(df.mg, 4)), "
@@ -66,13 +67,6 @@ def main() -> None:
         "fit_cox(X, df.exit, (df.event == 1).to_numpy(float), entry=df.entry)",
         str(path),
     ]
-    fresh = []
-    for _ in range(args.repeat):
-        start = time.perf_counter()
-        subprocess.run(fresh_floor, check=True, capture_output=True)
-        fresh.append(time.perf_counter() - start)
-    fresh = statistics.median(fresh)
-
     command = [
         sys.executable,
         "-m",
@@ -93,13 +87,20 @@ def main() -> None:
         "mmol/L",
         "--quiet",
     ]
-    runs, peak = [], 0
-    for i in range(args.repeat):
+    fresh, runs, peak = [], [], 0
+    for i in range(args.repeat):  # interleaved, so that both see the same machine
+        start = time.perf_counter()
+        subprocess.run(fresh_floor, check=True, capture_output=True)
+        fresh.append(time.perf_counter() - start)
         out = folder / f"out{i}"
         start = time.perf_counter()
-        subprocess.run([*command, "--out", str(out)], check=True, capture_output=True)
+        child = subprocess.Popen([*command, "--out", str(out)], stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)
         runs.append(time.perf_counter() - start)
-        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        if status:
+            raise SystemExit(f"mgrisk fit failed (status {status})")
+        peak = max(peak, usage.ru_maxrss)  # this run's own peak (kB)
+    fresh = statistics.median(fresh)
     whole = statistics.median(runs)
     fits = json.loads((folder / "out0" / "results.json").read_text())["cox_fits"]
     print(f"read_csv (pandas)          {read:7.2f} s")

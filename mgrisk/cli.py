@@ -51,12 +51,21 @@ EXAMPLES = {
 }
 
 
-def _results(fit, model, *, jobs, quiet: bool):
-    """The run's results, computed once with the model's options."""
-    nadir_ci = model.nadir_ci or ("bootstrap" if model.bootstrap else "inversion")
-    return fit.results(
+#: From this many rows on, a run computes the model checks in a forked child meanwhile.
+APART_ROWS = 100_000
+
+
+def _analyse(fit, model, out: Path, formats: list[str], *, jobs, quiet: bool):
+    """Compute the run's results once, with the model's options, and write their renderings
+    into ``out``. On a large cohort the model checks are computed in a forked child while this
+    process computes the rest and draws the main figure (the same numbers, sooner)."""
+    from ._fork import apart
+    from .results import checks_section, with_checks
+
+    checks = apart(lambda: checks_section(fit), fit.n >= APART_ROWS and jobs != 1)
+    results = fit.results(
         ref=model.reference,
-        nadir_method=nadir_ci,
+        nadir_method=model.nadir_ci or ("bootstrap" if model.bootstrap else "inversion"),
         corridor_rule=model.corridor_rule,
         corridor_delta=model.corridor_delta,
         corridor_level=model.corridor_level,
@@ -65,13 +74,15 @@ def _results(fit, model, *, jobs, quiet: bool):
         jobs=jobs,
         progress=not quiet,
         quantiles=model.quantiles,
-        checks=True,
     )
+    images = _corridor_figure(results, formats)
+    results = with_checks(results, checks())
+    _write_outputs(results, out, images)
+    return results
 
 
-def _write_outputs(results, out: Path, formats: list[str]) -> None:
-    """summary.txt, results.json, curve.csv, quintiles.csv, corridor.png (+ formats), report:
-    renderings of one `Results` (nothing is computed again)."""
+def _corridor_figure(results, formats: list[str]) -> dict[str, bytes]:
+    """The run's figure in each format (PNG always: the report shows it)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,8 +90,27 @@ def _write_outputs(results, out: Path, formats: list[str]) -> None:
 
     import matplotlib.pyplot as plt
 
-    from .html_report import write_report
     from .plot import plot_hr_curve
+
+    fig, ax = plt.subplots(figsize=(9.5, 4.6), layout="constrained")
+    try:
+        plot_hr_curve(results, ax)
+        images = {}
+        for fmt in dict.fromkeys(["png", *formats]):
+            image = BytesIO()
+            fig.savefig(image, format=fmt, dpi=160)
+            images[fmt] = image.getvalue()
+    finally:
+        plt.close(fig)
+    return images
+
+
+def _write_outputs(results, out: Path, images: dict[str, bytes]) -> None:
+    """summary.txt, results.json, curve.csv, quintiles.csv, corridor.png (+ formats), the
+    checks' figures, report.html: renderings of one `Results` (nothing is computed again)."""
+    import matplotlib.pyplot as plt
+
+    from .html_report import write_report
     from .report import result_dict, summary_text
 
     out.mkdir(parents=True, exist_ok=True)
@@ -91,23 +121,19 @@ def _write_outputs(results, out: Path, formats: list[str]) -> None:
     results.curve.to_csv(out / "curve.csv", index=False)
     if results.quantiles is not None:
         results.quantiles.table.to_csv(out / "quintiles.csv")
-    fig, ax = plt.subplots(figsize=(9.5, 4.6), layout="constrained")
-    plot_hr_curve(results, ax)
-    png = BytesIO()
-    fig.savefig(png, format="png", dpi=160)  # drawn once: the file and the report's image
-    (out / "corridor.png").write_bytes(png.getvalue())
-    for fmt in [f for f in formats if f != "png"]:
-        fig.savefig(out / f"corridor.{fmt}", dpi=160)
-    plt.close(fig)
+    for fmt, image in images.items():
+        (out / f"corridor.{fmt}").write_bytes(image)
     if results.checks is not None:  # the model checks' residual figures
         from .plot import plot_functional_form, plot_schoenfeld
 
-        axes = plot_schoenfeld(results.checks)
-        axes[0].figure.savefig(out / "schoenfeld.png", dpi=130)
-        ax = plot_functional_form(results.checks)
-        ax.figure.savefig(out / "functional_form.png", dpi=130)
-        plt.close("all")
-    write_report(results, out / "report.html", png.getvalue())
+        try:
+            axes = plot_schoenfeld(results.checks)
+            axes[0].figure.savefig(out / "schoenfeld.png", dpi=130)
+            ax = plot_functional_form(results.checks)
+            ax.figure.savefig(out / "functional_form.png", dpi=130)
+        finally:
+            plt.close("all")
+    write_report(results, out / "report.html", images["png"])
 
 
 def _fit_from_model(data, model):
@@ -214,9 +240,8 @@ def cmd_demo(args) -> int:
     model = load_model("rotterdam_mg_dementia")
     fit = _fit_from_model(cohort, model)
     out = Path(args.out)
-    results = _results(fit, model, jobs=1, quiet=args.quiet)
     with results_folder(out, command=args.argv, seed=args.seed) as tmp:
-        _write_outputs(results, tmp, ["png"])
+        results = _analyse(fit, model, tmp, ["png"], jobs=1, quiet=args.quiet)
     from .report import summary_text
 
     print(f"Synthetic Rotterdam-like cohort ({scenario.source}); seed {args.seed}")
@@ -276,12 +301,11 @@ def cmd_fit(args) -> int:
     if args.impute:  # the complete-case fit stays for the overlay figure
         complete, fit = fit, _fit_from_model(_impute(data, model, args), model)
     formats = [f.strip() for f in args.formats.split(",")] if args.formats else ["png"]
-    results = _results(fit, model, jobs=args.jobs, quiet=args.quiet)
     model_file = [args.model] if args.model and Path(args.model).suffix == ".toml" else []
     with results_folder(
         args.out, command=args.argv, inputs=[args.data, *model_file], seed=model.seed
     ) as tmp:
-        _write_outputs(results, tmp, formats)
+        results = _analyse(fit, model, tmp, formats, jobs=args.jobs, quiet=args.quiet)
         if complete is not None:
             from .plot import plot_imputed_vs_complete
 

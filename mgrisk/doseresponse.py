@@ -390,8 +390,7 @@ class DoseResponse:
         adj_cols = [c for c in range(len(self.coef)) if c not in self.spline_cols]
         X = columns if self.rows is None else columns[self.rows]
         prepared = self.prepared.with_columns(X, names, keep=adj_cols)
-        A = np.column_stack([columns, np.ones(len(columns))])  # normal equations: a start only
-        start = (np.linalg.pinv(A.T @ A) @ (A.T @ self._fitted_log_hr))[:-1]
+        start = _projection(X, self._fitted_log_hr)
         self.n_fits += 1
         return fit_prepared(
             prepared,
@@ -402,9 +401,9 @@ class DoseResponse:
 
     @cached_property
     def _fitted_log_hr(self) -> np.ndarray:
-        """The spline's log-HR at each analysed row (up to a constant)."""
-        cols = self.spline_cols
-        return self.design.matrix.iloc[:, cols].to_numpy(dtype=float) @ self.cox.beta[cols]
+        """The spline's log-HR at each analysed row (up to a constant), in the caller's order."""
+        data, beta = self.prepared, self.cox.beta_scaled
+        return data.to_caller(sum(data.X[:, j] * beta[j] for j in self.spline_cols))
 
     @cached_property
     def linear_fit(self) -> CoxResult:
@@ -858,6 +857,14 @@ class DoseResponse:
 
     def to_json(self, **options) -> str:
         return json.dumps(self.to_dict(**options), indent=2, default=float)
+
+
+def _projection(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Slopes of the least-squares fit of y on X with an intercept (normal equations from the
+    column sums: no n x (p + 1) copy of X)."""
+    n, total = len(y), X.sum(axis=0)
+    gram = np.block([[X.T @ X, total[:, None]], [total[None, :], np.array([[n]])]])
+    return (np.linalg.pinv(gram) @ np.r_[X.T @ y, y.sum()])[:-1]
 
 
 def event_indicator(frame: pd.DataFrame, settings: Settings) -> np.ndarray:

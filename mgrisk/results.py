@@ -10,7 +10,7 @@ section instead of failing the whole run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -168,6 +168,30 @@ def _quantile_points(table: pd.DataFrame, x: np.ndarray, fit, ref: float) -> pd.
     )
 
 
+def checks_section(fit: DoseResponse, alpha: float = 0.05) -> tuple:
+    """The model checks (or None), the note saying why they are missing, and the Cox fits
+    they made: what `with_checks` adds to a run's results (they may be computed in another
+    process: the fits are counted there, and added here)."""
+    from .checks.summary import model_checks
+
+    notes, before = {}, fit.n_fits
+    checks = _section(notes, "checks", lambda: model_checks(fit, alpha))
+    made, fit.n_fits = fit.n_fits - before, before
+    return checks, notes, made
+
+
+def with_checks(results: Results, section: tuple) -> Results:
+    """``results`` with the model checks of `checks_section` added."""
+    checks, notes, made = section
+    return replace(
+        results,
+        options=replace(results.options, checks=True),
+        checks=checks,
+        notes={**results.notes, **notes},
+        n_fits=results.n_fits + made,
+    )
+
+
 def compute_results(fit: DoseResponse, options: Options) -> Results:
     """Compute every result of a run once (each Cox fit made once)."""
     o, notes = options, {}
@@ -187,13 +211,8 @@ def compute_results(fit: DoseResponse, options: Options) -> Results:
         points = _quantile_points(quantiles.table, fit.x, fit, figure_ref)
     shape = _section(notes, "shape", lambda: fit.shape(o.alpha))
     lr = _section(notes, "lr_nonlinear", fit.lr_test) if o.lr_test else None
-    checks = None
-    if o.checks:
-        from .checks.summary import model_checks
-
-        checks = _section(notes, "checks", lambda: model_checks(fit, o.alpha))
     evalues = _section(notes, "evalues", lambda: fit.evalues(q=o.quantiles))
-    return Results(
+    results = Results(
         options=o,
         model=describe(fit),
         coefficients=_coefficients(fit),
@@ -209,6 +228,6 @@ def compute_results(fit: DoseResponse, options: Options) -> Results:
         exposure=fit.curve.x,
         notes=notes,
         n_fits=fit.n_fits,
-        checks=checks,
         evalues=evalues,
     )
+    return with_checks(results, checks_section(fit, o.alpha)) if o.checks else results

@@ -69,6 +69,8 @@ def _raw(path: Path) -> tuple[bytes, str]:
             else ""
         )
         raise InputError(f"{path}: is not a text file (binary content); give CSV or Parquet{hint}")
+    if raw.isascii():
+        return raw, "utf-8"
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             raw.decode(encoding)

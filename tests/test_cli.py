@@ -65,6 +65,36 @@ def test_fit_writes_every_output(cohort_csv, tmp_path, capsys):
     assert "data:image/png;base64," in html and "Corridor" in html
 
 
+def test_checks_in_a_child_give_the_same_outputs(cohort_csv, tmp_path, capsys, monkeypatch):
+    """A large cohort's model checks are computed in a forked child (`mgrisk._fork`): every
+    output is the same as when this process computes them, the child's Cox fit counted."""
+    import mgrisk._fork
+    import mgrisk.cli
+
+    argv = ["fit", cohort_csv, "--exposure", "mg", "--time", "exit", "--entry", "entry"]
+    argv += ["--event", "event", "--adjust", "female + egfr", "--quiet", "--out"]
+    forks = []
+    start = mgrisk._fork.apart
+    monkeypatch.setattr(
+        mgrisk._fork, "apart", lambda fn, enabled=True: forks.append(enabled) or start(fn, enabled)
+    )
+    outputs = {}
+    for rows in (10**9, 1):  # here, then in a child
+        monkeypatch.setattr(mgrisk.cli, "APART_ROWS", rows)
+        code, out, err = run(capsys, *argv, tmp_path / str(rows))
+        assert code == 0, err
+        outputs[rows] = (
+            out.replace(str(tmp_path / str(rows)), "OUT"),
+            {
+                name: (tmp_path / str(rows) / name).read_text()
+                for name in ("summary.txt", "results.json", "curve.csv")
+            },
+        )
+    assert forks == [False, True]
+    assert outputs[1] == outputs[10**9]
+    assert json.loads(outputs[1][1]["results.json"])["cox_fits"] == 6  # the child's null fit
+
+
 def test_model_file_and_flag_override(cohort_csv, tmp_path, capsys):
     code, _, err = run(
         capsys,
