@@ -3,9 +3,12 @@
 The floor is what any run must do: ``pandas.read_csv`` of the file and one Cox fit of the same
 design (spline + adjustment, (entry, exit] data), timed warm in this process; a second floor runs
 the same in a fresh process (imports and numba's cache loading included, as in the whole run).
-The whole run (a fresh process: imports, reading, checks, the spline fit, the quantile, trend
-and two two-lines fits, curve, nadir, corridor, shape, figure, HTML, JSON, CSV) is timed in a
-subprocess, with its peak resident memory.
+The whole run (a fresh process: imports, reading, input checks, the spline fit, the quantile,
+trend and two two-lines fits, curve, nadir, corridor, shape, E-values, the model checks with the
+null-model fit (in a forked child meanwhile), three figures, HTML, JSON, CSV) is timed in a
+subprocess, with its peak resident memory and its CPU time. Floor and run alternate, so both see
+the same machine: on a shared VM the first touch of fresh memory costs from 0.3 to 3 s of
+system time per process, which moves the fresh floor more than anything in mgrisk.
 
     python benchmarks/bench_fit.py --n 1000000 --repeat 5
 """
@@ -37,6 +40,16 @@ def _median_seconds(run, repeat: int) -> float:
         run()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def _timed(command: list[str]):
+    """Wall seconds, CPU seconds (user + system, all threads) and rusage of one command."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    if status:
+        raise SystemExit(f"{command[:4]} failed (status {status})")
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage
 
 
 def main() -> None:
@@ -88,20 +101,16 @@ def main() -> None:
         "--quiet",
     ]
     fresh, runs, peak = [], [], 0
+    fresh_cpu, run_cpu = [], []
     for i in range(args.repeat):  # interleaved, so that both see the same machine
-        start = time.perf_counter()
-        subprocess.run(fresh_floor, check=True, capture_output=True)
-        fresh.append(time.perf_counter() - start)
-        out = folder / f"out{i}"
-        start = time.perf_counter()
-        child = subprocess.Popen([*command, "--out", str(out)], stdout=subprocess.DEVNULL)
-        _, status, usage = os.wait4(child.pid, 0)
-        runs.append(time.perf_counter() - start)
-        if status:
-            raise SystemExit(f"mgrisk fit failed (status {status})")
+        seconds, cpu, _ = _timed(fresh_floor)
+        fresh.append(seconds)
+        fresh_cpu.append(cpu)
+        seconds, cpu, usage = _timed([*command, "--out", str(folder / f"out{i}")])
+        runs.append(seconds)
+        run_cpu.append(cpu)
         peak = max(peak, usage.ru_maxrss)  # this run's own peak (kB)
-    fresh = statistics.median(fresh)
-    whole = statistics.median(runs)
+    fresh, whole = statistics.median(fresh), statistics.median(runs)
     fits = json.loads((folder / "out0" / "results.json").read_text())["cox_fits"]
     print(f"read_csv (pandas)          {read:7.2f} s")
     print(f"one Cox fit, same design   {one_fit:7.2f} s")
@@ -112,6 +121,10 @@ def main() -> None:
     print(f"ratio whole / floor        {whole / floor:7.2f}x")
     print(f"fresh-process floor        {fresh:7.2f} s  (python -c: imports, read_csv, one fit)")
     print(f"ratio whole / fresh floor  {whole / fresh:7.2f}x")
+    print(
+        f"CPU seconds (user + sys)   floor {statistics.median(fresh_cpu):.2f}, "
+        f"run {statistics.median(run_cpu):.2f} (two processes from the main fit on)"
+    )
     print(f"Cox fits in the run        {fits}")
     print(f"peak resident memory       {peak / 1024:7.0f} MB")
 
