@@ -19,7 +19,13 @@ from collections.abc import Callable
 
 import numba
 
-__all__ = ["apart"]
+__all__ = ["apart", "prefer_fork_safe_threads"]
+
+
+def prefer_fork_safe_threads() -> None:
+    """Have numba's threaded kernels use TBB, else its own workqueue, before GNU OpenMP (which
+    makes a forked child abort). Only the command line calls this, before any kernel runs."""
+    numba.config.THREADING_LAYER_PRIORITY = ["tbb", "workqueue", "omp"]
 
 
 def _fork_safe() -> bool:

@@ -20,6 +20,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ._fork import prefer_fork_safe_threads
 from ._memory import keep_freed_memory
 from .cox import _warmup
 from .errors import MgriskError
@@ -952,8 +953,9 @@ def _interrupts():
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2: bad input, 130: interrupted)."""
-    if argv is None:
+    if argv is None:  # this process is the command's own
         keep_freed_memory()
+        prefer_fork_safe_threads()
     code = _run(argv)
     if code == 130 and argv is None:
         # A Ctrl-C that landed inside a C extension's import leaves Python (< 3.12) set to end
