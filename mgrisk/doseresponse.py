@@ -8,7 +8,6 @@ table are read. Splines and the Cox engine are called, never re-implemented here
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
@@ -17,7 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from ._memo import memo
 from .bootstrap import bootstrap_fits
+from .checks.methods import ModelCheckMethods
 from .cox import CoxResult, Test, default_robust, fit_prepared, prepare_cox
 from .curve import ExposureSummary, SplineCurve, contrast, ratio_table
 from .data import CohortData, check_cohort
@@ -33,19 +34,6 @@ __all__ = ["DoseResponse", "Settings", "fit_dose_response"]
 
 TIME_UNITS = ("years", "months", "weeks", "days")
 MODELS = ("cause-specific", "fine-gray")
-
-
-def _memo(method):
-    """Compute a method's result once per arguments and keep it on the instance."""
-
-    @functools.wraps(method)
-    def once(self, *args, **kwargs):
-        key = (method.__name__, args, tuple(sorted(kwargs.items())))
-        if key not in self._memo:
-            self._memo[key] = method(self, *args, **kwargs)
-        return self._memo[key]
-
-    return once
 
 
 @dataclass(frozen=True)
@@ -232,7 +220,7 @@ def _knots(x: np.ndarray, knots, exposure: str) -> np.ndarray:
     return k
 
 
-class DoseResponse:
+class DoseResponse(ModelCheckMethods):
     """A fitted dose-response model (see `fit_dose_response`).
 
     The spline's estimate is `curve` (a `SplineCurve`): ``hr_curve``, ``nadir`` and
@@ -336,12 +324,12 @@ class DoseResponse:
         ref = self.settings.reference if ref is None else ref
         return self.curve.hr_curve(grid, ref, level, band, n_points)
 
-    @_memo
+    @memo
     def nadir(self, method: str = "inversion", level: float = 0.95, **boot) -> Nadir:
         """The nadir and its CI (default: test inversion); see `SplineCurve.nadir`."""
         return self.curve.nadir(method, level, **boot)
 
-    @_memo
+    @memo
     def corridor(
         self, rule: str = "delta", delta: float = 0.1, level: float = 0.95, **boot
     ) -> Corridor:
@@ -353,7 +341,7 @@ class DoseResponse:
         b, V = self.cox.beta[cols], self.cox.vcov[np.ix_(cols, cols)]
         return Test.of(b @ np.linalg.solve(V, b), len(cols))
 
-    @_memo
+    @memo
     def anova(self) -> pd.DataFrame:
         """Wald tests by term as ``rms::anova``: the exposure, its nonlinear part, each
         adjustment term (with the interactions it is part of), TOTAL NONLINEAR and TOTAL."""
@@ -410,7 +398,7 @@ class DoseResponse:
         """The model with the exposure entered linearly."""
         return self.fit_exposure(self.x[:, None], [self.settings.exposure])
 
-    @_memo
+    @memo
     def lr_test(self, what: str = "nonlinear") -> Test:
         """Likelihood-ratio test of nonlinearity: the spline model versus the linear one."""
         if what != "nonlinear":
@@ -422,7 +410,7 @@ class DoseResponse:
         """Bootstrap refits (persons, or clusters, resampled); computed once per (n_boot, seed)."""
         return self._bootstrap(n_boot, seed, jobs=jobs, progress=progress)
 
-    @_memo
+    @memo
     def _bootstrap(self, n_boot, seed, *, jobs, progress):
         return bootstrap_fits(
             self.prepared,
@@ -442,7 +430,7 @@ class DoseResponse:
         ]
 
     # --- shape, categories, knots, modifiers --------------------------------------------------
-    @_memo
+    @memo
     def shape(self, alpha: float = 0.05) -> ShapeResult:
         """Shape verdict with its evidence; the decision rule is in `mgrisk.shape`."""
         if not 0 < alpha < 1:
@@ -469,7 +457,7 @@ class DoseResponse:
         )
         return ShapeResult(verdict, alpha, association, lm, tl, nadir, interior)
 
-    @_memo
+    @memo
     def _two_lines(self, inverted, fit_lines) -> dict:
         c = self.curve
         return two_lines(self.x, c.coef, c.cov, c.knots, fit_lines, inverted=inverted)
@@ -481,7 +469,7 @@ class DoseResponse:
         exit_ = frame[s.time].to_numpy(dtype=float)
         return exit_ - frame[s.entry].to_numpy(dtype=float) if s.entry else exit_
 
-    @_memo
+    @memo
     def quantile_table(
         self, q: int = 5, ref: str | int = "middle", level: float = 0.95
     ) -> QuantileTable:
@@ -662,162 +650,11 @@ class DoseResponse:
             }
         )
 
-    # --- model checks (mgrisk.checks) -------------------------------------------------------
-    def _checkable(self, what: str) -> None:
-        if self.settings.model != "cause-specific":
-            raise InputError(
-                f"{what}: available for the cause-specific Cox model; this fit is Fine-Gray "
-                "(refit with model='cause-specific')"
-            )
-        if self.imputation is not None:
-            raise InputError(
-                f"{what}: not available for a fit pooled over imputations; check the model on "
-                "one completed data set"
-            )
-
-    @_memo
-    def ph_test(self, transform: str = "km", terms: bool = True) -> pd.DataFrame:
-        """Score tests of proportional hazards per term and GLOBAL, as ``survival::cox.zph``
-        (the spline as one term with ``terms=True``); see `mgrisk.checks.ph.ph_test`."""
-        from .checks.ph import ph_test
-
-        self._checkable("ph_test")
-        terms_ = self.design.terms if terms else None
-        return ph_test(self.prepared, self.cox, terms_, transform, self._zph(transform))
-
-    @_memo
-    def schoenfeld(self, transform: str = "km", terms: bool = True) -> pd.DataFrame:
-        """Scaled Schoenfeld residuals per event (as ``cox.zph(...)$y``) with time, transformed
-        time, stratum and row; see `mgrisk.checks.ph.scaled_schoenfeld`."""
-        from .checks.ph import scaled_schoenfeld
-
-        self._checkable("schoenfeld")
-        terms_ = self.design.terms if terms else None
-        return scaled_schoenfeld(self.prepared, self.cox, terms_, transform, self._zph(transform))
-
-    @_memo
-    def _zph(self, transform: str):
-        """The parts the PH test and the Schoenfeld residuals share (computed once)."""
-        from .checks.ph import zph_parts
-
-        return zph_parts(self.prepared, self.cox, transform)
-
-    @_memo
-    def concordance(self):
-        """Harrell's C with R's standard error (``survival::concordance``)."""
-        from .checks.concordance import concordance
-
-        self._checkable("concordance")
-        return concordance(self.prepared, self.cox)
-
-    def _ids(self) -> pd.Index:
-        """The person of each dfbeta row: cluster labels (sorted) or the analysed rows."""
-        s = self.settings
-        if s.cluster is not None:
-            return pd.Index(np.unique(self.cohort.frame[s.cluster]), name=s.cluster)
-        return self.cohort.frame.index
-
-    @_memo
-    def dfbeta(self) -> pd.DataFrame:
-        """Approximate change of every coefficient when a person (cluster, or row) is left
-        out, as R's ``residuals(fit, "dfbeta", collapse = cluster)``."""
-        self._checkable("dfbeta")
-        return pd.DataFrame(self.cox.dfbeta(), index=self._ids(), columns=self.cox.names)
-
-    def _refit_without(self, ids: list) -> tuple[np.ndarray, np.ndarray]:
-        s, frame = self.settings, self.cohort.frame
-        who = frame[s.cluster] if s.cluster is not None else pd.Series(frame.index, frame.index)
-        w = self.prepared.to_caller(self.prepared.weights)
-        w = np.where(who.isin(ids).to_numpy(), 0.0, w)
-        self.n_fits += 1
-        fit = fit_prepared(
-            self.prepared.with_weights(w), ties=s.ties, robust=s.robust, init=self.cox.beta
-        )
-        cols = self.spline_cols
-        return fit.beta[cols], fit.vcov[np.ix_(cols, cols)]
-
-    @_memo
-    def influence(
-        self, top: int = 10, rule: str = "delta", delta: float = 0.1, level: float = 0.95
-    ) -> pd.DataFrame:
-        """The ``top`` most influential people on the curve (dfbeta) and the nadir and corridor
-        ends refitted without each, and without all of them; see
-        `mgrisk.checks.influence.influence_table`."""
-        from .checks.influence import influence_table
-
-        dfb = self.dfbeta()
-        return influence_table(
-            list(dfb.index),
-            dfb.to_numpy()[:, self.spline_cols],
-            self.curve,
-            self._refit_without,
-            top=top,
-            rule=rule,
-            delta=delta,
-            level=level,
-        )
-
-    @_memo
-    def time_varying(self, g: str = "log"):
-        """The model with spline x g(time) interactions (R's ``tt()``); see
-        `mgrisk.checks.timevarying.fit_time_varying`."""
-        from .checks.timevarying import fit_time_varying
-
-        self._checkable("time_varying")
-        self.n_fits += 1
-        return fit_time_varying(
-            self.prepared, self.cox, self.spline_cols, self.knots, g, ties=self.settings.ties
-        )
-
-    def hr_curve_by_time(
-        self, times=(70, 80, 90), grid=None, ref=None, g: str = "log", level: float = 0.95
-    ) -> pd.DataFrame:
-        """HR curves of the exposure at each of ``times`` (the analysis's time scale, e.g. ages)
-        from the model with spline x g(time) interactions, and in ``attrs`` the Wald test of
-        all interaction terms (``interaction_test``).
-
-        Examples
-        --------
-        >>> from mgrisk import simulate_cohort
-        >>> fit = fit_dose_response(simulate_cohort("rotterdam", n=2000, seed=1), "mg",
-        ...                         "exit", "event", entry="entry", adjust="female")
-        >>> curves = fit.hr_curve_by_time(times=[70, 80, 90])
-        >>> sorted(curves.time.unique().tolist())
-        [70.0, 80.0, 90.0]
-        """
-        from .checks.timevarying import hr_by_time
-
-        grid = self.curve.grid() if grid is None else grid
-        r = self.reference_value(ref)
-        return hr_by_time(self.time_varying(g), times, grid, r, level)
-
-    @_memo
-    def martingale_check(self, n_points: int = 101) -> pd.DataFrame:
-        """Therneau's functional-form check: martingale residuals of the model without the
-        exposure smoothed against it, with the fitted spline overlaid; see
-        `mgrisk.checks.functional_form.martingale_check`."""
-        from .checks.functional_form import martingale_check, martingale_residuals
-
-        self._checkable("martingale_check")
-        adj = [c for c in range(len(self.coef)) if c not in self.spline_cols]
-        if adj:  # the stored adjustment columns, from the full model's coefficients
-            prepared = self.prepared.select(adj)
-            self.n_fits += 1
-            null = fit_prepared(prepared, ties=self.settings.ties, init=self.cox.beta[adj])
-            beta, prepared = null.beta_scaled, null.data
-        else:
-            prepared, beta = self.prepared, np.zeros(len(self.coef))
-        M = martingale_residuals(prepared, beta, self.settings.ties == "efron")
-        event = event_indicator(self.cohort.frame, self.settings)
-        grid = self.curve.grid(n_points)
-        fitted = rcs_basis(grid, self.knots) @ self.curve.coef
-        return martingale_check(self.x, event, M, fitted, grid)
-
     # --- missing data, sensitivity analyses and E-values (issue 19) ----------------------------
     #: How the data were imputed and pooled (set by `mgrisk.impute.PooledDoseResponse`).
     imputation: str | None = None
 
-    @_memo
+    @memo
     def evalues(
         self, percentiles=(5, 95), q: int = 5, rare: bool | None = None, level: float = 0.95
     ) -> pd.DataFrame:

@@ -22,8 +22,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from .._memo import memo
 from ..curve import ExposureSummary, SplineCurve
-from ..doseresponse import DoseResponse, _memo, event_indicator, fit_dose_response
+from ..doseresponse import DoseResponse, event_indicator, fit_dose_response
 from ..errors import InputError
 from ..quantiles import quantile_table
 from ..splines import rcs_knots
@@ -88,7 +89,7 @@ class PooledDoseResponse(DoseResponse):
         self.n_fits += len(fits)
         return pool_cox(fits, self.cox.pool.dfcom)
 
-    @_memo
+    @memo
     def quantile_table(self, q: int = 5, ref: str | int = "middle", level: float = 0.95):
         """The quantile table with cut-points from the stacked imputations, HRs pooled by
         Rubin's rules, and n, events and person-time averaged over the imputations."""
@@ -134,7 +135,7 @@ class PooledDoseResponse(DoseResponse):
             knots = list(rcs_knots(self.x, int(knots)))
         return pool_dose_responses([f.refit(knots=knots, **changes) for f in self.fits])
 
-    @_memo
+    @memo
     def d1(self, term: str | None = None) -> D1Test:
         """The D1 pooled Wald test (as ``mice::D1``) of an ``anova`` term's coefficients: the
         exposure (default), ``"<exposure>: nonlinear"`` or an adjustment term."""
