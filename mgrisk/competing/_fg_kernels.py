@@ -26,7 +26,7 @@ error-message code).
 import numpy as np
 from numba import njit
 
-from ..cox import efron_terms, information_weights, risk_weights, weighted_gram
+from ..cox import efron_terms, information_weights, residual_rows, risk_weights, weighted_gram
 
 __all__ = ["fg_pass", "fg_score_residuals"]
 
@@ -139,63 +139,25 @@ def fg_score_residuals(X, w, offset, beta, index, efron):
     the Cox residual of the own row, plus for a competing event the tail
     -r_i / W(T_i-) sum_{m >= tail_pos} W(t_m-) (x_i dH_m - dG_m)."""
     eta, shift, wr, terms = _terms(X, w, offset, beta, index, efron, True)
-    haz = terms[4]
-    L = _residual_rows(X, w, eta, shift, wr, *index, *terms[4:])
+    exit_pos, entry_pos, tail_pos, tail_scale, w_time, death_ptr, death_rows, block_end = index
+    haz, _, _, gsum, _ = terms[4:]
+    layout = (exit_pos, entry_pos, death_ptr, death_rows, block_end)
+    L = residual_rows(X, w, eta, shift, wr, *layout, *terms[4:])  # the Cox rows' own part
+    _add_tails(L, X, w, eta, shift, wr, tail_pos, tail_scale, w_time, block_end, haz, gsum)
     return L, haz, shift
 
 
 @njit(cache=True)
-def _residual_rows(
-    X,
-    w,
-    eta,
-    shift,
-    wr,
-    exit_pos,
-    entry_pos,
-    tail_pos,
-    tail_scale,
-    w_time,
-    death_ptr,
-    death_rows,
-    block_end,
-    haz,
-    hazd,
-    amean,
-    gsum,
-    gsumd,
-):
+def _add_tails(L, X, w, eta, shift, wr, tail_pos, tail_scale, w_time, block_end, haz, gsum):
+    """Subtract from L the tails of the competing-event rows."""
     n, p = X.shape
-    n_times = haz.size
-    H, KH = _block_sums(haz, w_time, block_end)
-    G = np.empty((n_times, p))
-    KG = np.empty((n_times, p))
+    _, KH = _block_sums(haz, w_time, block_end)
+    KG = np.empty((haz.size, p))
     for j in range(p):
-        Gj, KGj = _block_sums(gsum[:, j].copy(), w_time, block_end)
-        for m in range(n_times):
-            G[m, j] = Gj[m]
-            KG[m, j] = KGj[m]
-    L = np.zeros((n, p))
+        KG[:, j] = _block_sums(gsum[:, j].copy(), w_time, block_end)[1]
     for i in range(n):
-        r = wr[i] / w[i] if w[i] > 0 else np.exp(eta[i] - shift)
-        e = exit_pos[i]
-        if e >= 0:
-            s = entry_pos[i]
-            dh = H[e] - (H[s] if s >= 0 else 0.0)
-            for j in range(p):
-                dg = G[e, j] - (G[s, j] if s >= 0 else 0.0)
-                L[i, j] = -r * (X[i, j] * dh - dg)
         t = tail_pos[i]
         if t >= 0:
-            rt = r * tail_scale[i]
+            rt = tail_scale[i] * (wr[i] / w[i] if w[i] > 0 else np.exp(eta[i] - shift))
             for j in range(p):
                 L[i, j] -= rt * (X[i, j] * KH[t] - KG[t, j])
-    for m in range(death_ptr.size - 1):
-        for jj in range(death_ptr[m], death_ptr[m + 1]):
-            i = death_rows[jj]
-            r = wr[i] / w[i] if w[i] > 0 else np.exp(eta[i] - shift)
-            for j in range(p):
-                # own time: the at-risk part replaced by its Efron-weighted version, plus dN
-                L[i, j] += X[i, j] - amean[m, j]
-                L[i, j] += r * ((X[i, j] * haz[m] - gsum[m, j]) - (X[i, j] * hazd[m] - gsumd[m, j]))
-    return L

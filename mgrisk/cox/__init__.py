@@ -23,6 +23,7 @@ _EXPORTS = {
     "information_weights": "._kernels",
     "likelihood": ".fit",
     "prepare_cox": ".prepare",
+    "residual_rows": "._kernels",
     "risk_set_sums": "._kernels",
     "risk_weights": "._kernels",
     "time_groups": "._kernels",

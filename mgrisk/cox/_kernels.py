@@ -327,11 +327,11 @@ def score_residuals(
         )
     )
     args = (X, w, eta, shift, wr, exit_pos, entry_pos, death_ptr, death_rows, block_end)
-    return _residual_rows(*args, t.haz, t.hazd, t.amean, t.gsum, t.gsumd), t.haz, shift
+    return residual_rows(*args, t.haz, t.hazd, t.amean, t.gsum, t.gsumd), t.haz, shift
 
 
 @njit(cache=True)
-def _residual_rows(
+def residual_rows(
     X,
     w,
     eta,
@@ -348,6 +348,8 @@ def _residual_rows(
     gsum,
     gsumd,
 ):
+    """Score residuals per row from the event-time terms (`score_residuals`; the Fine-Gray
+    model adds its competing-event tails to them)."""
     n, p = X.shape
     H = _within_block_cumsum(haz, block_end)
     G = np.empty_like(gsum)
