@@ -75,14 +75,21 @@ def _check_roles(roles: dict, adjusted: list[str]) -> None:
         seen[column] = role
 
 
-def _row(data: pd.DataFrame, position: int) -> str:
-    """A row as a person counts it: 1-based, the header not counted."""
-    return f"row {position + 1}"
+def row_name(frame: pd.DataFrame, position: int) -> str:
+    """Row ``position`` of ``frame`` as a person counts it: 1-based in the input data (a
+    checked cohort's frame keeps the input rows as its index), with its file line when
+    `mgrisk.tables.read_table` read it from a file."""
+    if frame.attrs.get("input_rows"):
+        row, lines = int(frame.index[position]), frame.attrs.get("lines")
+    else:
+        row, lines = position, _lines(frame)
+    return f"row {row + 1}" + ("" if lines is None else f" (file line {lines[row]})")
 
 
-def _first(frame: pd.DataFrame, mask: np.ndarray) -> str:
-    """The first row of a checked frame (indexed by input position) where ``mask`` holds."""
-    return f"row {frame.index[np.flatnonzero(mask)[0]] + 1}"
+def _lines(data: pd.DataFrame):
+    """The file line of each input row, when the data came from a file (else None)."""
+    lines = data.attrs.get("lines")
+    return lines if lines is not None and len(lines) == len(data) else None
 
 
 def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
@@ -100,7 +107,7 @@ def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
         hint = "use a decimal point" if "," in str(value) else "fix or remove these values"
         raise InputError(
             f"column '{column}': {int(bad.sum())} non-numeric value(s), first at "
-            f"{_row(data, first)} ({value!r}): {hint}"
+            f"{row_name(data, first)} ({value!r}): {hint}"
         )
     return converted.to_numpy(dtype=float, na_value=np.nan)
 
@@ -175,7 +182,7 @@ def check_cohort(
         values = columns[column]
         huge = np.abs(values) > LARGEST
         if huge.any():
-            row = _row(data, huge.nonzero()[0][0])
+            row = row_name(data, huge.nonzero()[0][0])
             raise InputError(
                 f"column '{column}': value {values[huge][0]:g} at {row} is too large to analyse "
                 f"(beyond {LARGEST:g}); fix or remove it"
@@ -184,7 +191,7 @@ def check_cohort(
     dropped = {c: int(m.sum()) for c, m in na.items() if m.any()}
     if dropped and missing == "raise":
         column = next(iter(dropped))
-        row = _row(data, na[column].nonzero()[0][0])
+        row = row_name(data, na[column].nonzero()[0][0])
         raise InputError(
             f"column '{column}': {dropped[column]} missing value(s), first at {row}; "
             "drop or impute them (or use missing='drop')"
@@ -192,6 +199,7 @@ def check_cohort(
     # indexed by input position, so that messages name the row a person counts (position + 1)
     frame = pd.DataFrame(columns, index=pd.RangeIndex(len(data)), copy=False)
     complete = frame[~np.logical_or.reduce(list(na.values()))] if dropped else frame
+    complete.attrs = {"input_rows": True, "lines": _lines(data)}  # for messages naming rows
     if complete.empty:
         raise InputError(f"no complete rows: every row misses a value in {sorted(dropped)}")
     check_survival(
@@ -200,10 +208,11 @@ def check_cohort(
         None if entry is None else complete[entry],
         names=(time, event, entry or "entry"),
         rows=complete.index.to_numpy(),
+        lines=_lines(data),
     )
     _check_cause(complete, event, cause)
     if weights is not None and (complete[weights] < 0).any():
-        row = _first(complete, complete[weights].to_numpy() < 0)
+        row = row_name(complete, np.flatnonzero(complete[weights].to_numpy() < 0)[0])
         raise InputError(f"column '{weights}': negative weight at {row}; weights must be >= 0")
     codes, counts = np.unique(complete[event].to_numpy().astype(int), return_counts=True)
     counts_by_code = {int(k): int(v) for k, v in zip(codes, counts, strict=True)}

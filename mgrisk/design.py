@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .data import LARGEST
+from .data import LARGEST, row_name
 from .errors import InputError
 from .formula import (
     Column,
@@ -75,8 +75,9 @@ class Design:
         return m
 
 
-def _row(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0]) + 1
+def _row(data: pd.DataFrame, mask: np.ndarray) -> str:
+    """The first row where ``mask`` holds, as a person counts it (`mgrisk.data.row_name`)."""
+    return row_name(data, int(np.flatnonzero(mask)[0]))
 
 
 def _numeric_column(data: pd.DataFrame, name: str) -> np.ndarray:
@@ -90,7 +91,7 @@ def _numeric_column(data: pd.DataFrame, name: str) -> np.ndarray:
     bad = ~(np.abs(x) <= LARGEST)
     if bad.any():
         raise InputError(
-            f"column '{name}': value {x[bad][0]:g} at row {_row(bad)} cannot enter the model; "
+            f"column '{name}': value {x[bad][0]:g} at {_row(data, bad)} cannot enter the model; "
             f"drop or impute missing values, fix values beyond {LARGEST:g}"
         )
     return x
@@ -124,7 +125,7 @@ def _categories(data, factor, levels) -> np.ndarray:
     values = data[factor.name]
     if values.isna().any():
         raise InputError(
-            f"column '{factor.name}': missing value at row {_row(values.isna().to_numpy())}; "
+            f"column '{factor.name}': missing value at {_row(data, values.isna().to_numpy())}; "
             "drop or impute missing values"
         )
     lookup = {v: i for i, v in enumerate(levels)}
@@ -133,7 +134,7 @@ def _categories(data, factor, levels) -> np.ndarray:
     if unknown.any():
         value = values.to_numpy()[unknown][0]
         raise InputError(
-            f"column '{factor.name}': level {value!r} (row {_row(unknown)}) was not in the "
+            f"column '{factor.name}': level {value!r} ({_row(data, unknown)}) was not in the "
             f"fitted data (levels {list(levels)})"
         )
     return codes.to_numpy(dtype=np.int64)
@@ -178,7 +179,7 @@ def _factor(factor, data, levels: dict):
         bad = ~np.isfinite(x)
         if bad.any():
             raise InputError(
-                f"{factor.text}: value {x[bad][0]} at row {_row(bad)} (e.g. log of zero or a "
+                f"{factor.text}: value {x[bad][0]} at {_row(data, bad)} (e.g. log of zero or a "
                 "negative number); transform the column differently or drop those rows"
             )
         return "numeric", x, [factor.text]

@@ -197,7 +197,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     _check_header(path, [str(c) for c in df.columns])
     if df.empty:
         raise InputError(f"{path}: has no data rows")
-    df.attrs["lines"] = np.arange(1, len(df) + 1)
+    df.attrs["lines"] = range(1, len(df) + 1)
     df.attrs["path"] = str(path)
     return df
 
@@ -274,7 +274,7 @@ def read_table(
         _line_numbers(p, raw, encoding, sep, len(names))  # names the bad line, if one is
         raise InputError(f"{path}: cannot be read as CSV ({str(exc).strip()})") from None
     if _plain(raw, sep, len(df), len(names)):
-        numbers = np.arange(1, len(df) + 2)
+        numbers = range(1, len(df) + 2)  # a range: pandas copies attrs with every operation
     else:  # blank, short or quoted lines: look at each line
         numbers = _line_numbers(p, raw, encoding, sep, len(names))
         if len(df) != numbers.size - 1:  # e.g. a quoted field spanning lines

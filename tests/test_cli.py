@@ -143,7 +143,8 @@ BAD = [
             "fit",
             bad_file(p, c, lambda d: d.assign(mg=d.mg.astype(str).where(d.index != 7, "0,81"))),
         ],
-        r"column 'mg': 1 non-numeric value\(s\), first at row 8 \('0,81'\): use a decimal point",
+        r"column 'mg': 1 non-numeric value\(s\), first at row 8 \(file line 9\) \('0,81'\): "
+        "use a decimal point",
     ),
     (
         "zero follow-up",
@@ -153,7 +154,7 @@ BAD = [
             "--entry",
             "entry",
         ],
-        r"'exit'/'entry': 1 row\(s\), first at row\(s\) 4 exit at or before entry",
+        r"'exit'/'entry': 1 row\(s\), first at row\(s\) 4 \(file line\(s\) 5\) exit at or before",
     ),
     (
         "negative follow-up",
@@ -161,7 +162,7 @@ BAD = [
             "fit",
             bad_file(p, c, lambda d: d.assign(exit=(d.exit - d.entry).where(d.index != 5, -1.0))),
         ],
-        r"'exit': 1 row\(s\), first at row\(s\) 6 have a negative time \(-1\)",
+        r"'exit': 1 row\(s\), first at row\(s\) 6 \(file line\(s\) 7\) have a negative time \(-1\)",
     ),
     ("event code", lambda p, c: ["fit", c, "--cause", "7"], r"no events with code 7"),
     (
@@ -170,7 +171,7 @@ BAD = [
             "fit",
             bad_file(p, c, lambda d: d.assign(event=d.event.where(d.index != 9, -1))),
         ],
-        r"'event': 1 row\(s\), first at row\(s\) 10 \(-1\) are not event codes",
+        r"'event': 1 row\(s\), first at row\(s\) 10 \(file line\(s\) 11\) \(-1\) are not event",
     ),
     (
         "knots",

@@ -217,3 +217,25 @@ def test_fit_refuses_duplicated_column_names(capsys, tmp_path):
     code, _, err = run(capsys, *["fit", path, *FIT[2:-1], tmp_path / "o"])
     one_line(code, err)
     assert "column name 'mg' appears twice (columns 5 and 7); rename one of them" in err
+
+
+def test_messages_name_the_row_and_its_file_line(tmp_path, capsys):
+    """A bad value is named by its row in the data (1-based, header not counted) and by its
+    line in the file, which differ after a blank line; rows dropped for missing values do not
+    shift the count (the design is built on the complete rows)."""
+    path = tmp_path / "c.csv"
+    rows = [f"{60 + i},{70 + i},{i % 2},{0.70 + 0.02 * i:.2f},{60 + i}" for i in range(12)]
+    rows[1] = "61,71,0,0.72,"  # row 2, file line 4: egfr missing (dropped)
+    rows[2] = "62,72,1,0.74,0"  # row 3, file line 5: log(0)
+    rows[3] = "63,60,0,0.76,65"  # row 4, file line 6: exit before entry
+    path.write_text("entry,exit,event,mg,egfr\n" + rows[0] + "\n\n" + "\n".join(rows[1:]) + "\n")
+    base = ["fit", path, "--exposure", "mg", "--time", "exit", "--entry", "entry"]
+    base += ["--event", "event", "--out", tmp_path / "o"]
+    code, _, err = run(capsys, *base)
+    one_line(code, err)
+    assert "first at row(s) 4 (file line(s) 6) exit at or before entry" in err
+    path.write_text(path.read_text().replace("63,60,0", "63,73,0"))
+    code, _, err = run(capsys, *base, "--adjust", "I(log(egfr))")
+    one_line(code, err)
+    assert "at row 3 (file line 5) (e.g. log of zero" in err
+    assert not (tmp_path / "o").exists()

@@ -8,6 +8,7 @@ or 0/1 where only one event type is allowed. Rows are named as a person counts t
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -21,13 +22,19 @@ __all__ = ["SurvivalArrays", "check_survival", "first_rows"]
 MAX_CODE = 1000
 
 
-def first_rows(mask: np.ndarray, rows: np.ndarray | None = None, k: int = 5) -> str:
+def first_rows(
+    mask: np.ndarray, rows: np.ndarray | None = None, k: int = 5, lines: np.ndarray | None = None
+) -> str:
     """'3 row(s), first at row(s) 4, 9, 12': 1-based positions (``rows``: each position's
-    row in the caller's data, 0-based, when the arrays are a subset of it)."""
+    row in the caller's data, 0-based, when the arrays are a subset of it; ``lines``: each of
+    the caller's rows' line in its file, named too)."""
     where = np.flatnonzero(mask)
     if rows is not None:
         where = np.asarray(rows)[where]
-    return f"{where.size} row(s), first at row(s) {', '.join(str(r + 1) for r in where[:k])}"
+    text = f"{where.size} row(s), first at row(s) {', '.join(str(r + 1) for r in where[:k])}"
+    if lines is not None:
+        text += f" (file line(s) {', '.join(str(lines[r]) for r in where[:k])})"
+    return text
 
 
 class SurvivalArrays(NamedTuple):
@@ -38,7 +45,7 @@ class SurvivalArrays(NamedTuple):
     entry: np.ndarray | None
 
 
-def _numeric(values, name: str, n: int | None, rows=None) -> np.ndarray:
+def _numeric(values, name: str, n: int | None, where=first_rows) -> np.ndarray:
     arr = np.asarray(values)
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.reshape(-1)
@@ -52,9 +59,7 @@ def _numeric(values, name: str, n: int | None, rows=None) -> np.ndarray:
         raise InputError(f"{name}: values must be numeric") from None
     bad = ~np.isfinite(arr)
     if bad.any():
-        raise InputError(
-            f"{name}: {first_rows(bad, rows)} are missing or infinite; drop or fix them"
-        )
+        raise InputError(f"{name}: {where(bad)} are missing or infinite; drop or fix them")
     return arr
 
 
@@ -67,6 +72,7 @@ def check_survival(
     binary: bool = False,
     names: tuple[str, str, str] = ("time", "event", "entry"),
     rows: np.ndarray | None = None,
+    lines: np.ndarray | None = None,
 ) -> SurvivalArrays:
     """Validate exit times, event codes and entry times.
 
@@ -81,6 +87,8 @@ def check_survival(
         How messages name the three (e.g. the user's column names).
     rows : array of int, optional
         Each position's 0-based row in the caller's data (messages then count those rows).
+    lines : array of int, optional
+        Each of the caller's rows' line in its file (messages name them too).
 
     Examples
     --------
@@ -92,16 +100,17 @@ def check_survival(
     mgrisk.errors.InputError: 'time'/'entry': 1 row(s), first at row(s) 1 exit at or before ...
     """
     t_name, e_name, a_name = (f"'{name}'" for name in names)
-    t = _numeric(time, t_name, n, rows)
+    where = functools.partial(first_rows, rows=rows, lines=lines)
+    t = _numeric(time, t_name, n, where)
     n = t.size
     if n == 0:
         raise InputError(f"{t_name}: no rows")
-    e = _numeric(event, e_name, n, rows)
+    e = _numeric(event, e_name, n, where)
     if binary:
         bad = (e != 0.0) & (e != 1.0)
         if bad.any():
             raise InputError(
-                f"{e_name}: {first_rows(bad, rows)} are not 0 or 1; code events as 1 and "
+                f"{e_name}: {where(bad)} are not 0 or 1; code events as 1 and "
                 "censoring as 0 (for several causes, analyse one cause at a time)"
             )
     else:
@@ -109,26 +118,25 @@ def check_survival(
         if bad.any():
             first = e[bad][0]
             raise InputError(
-                f"{e_name}: {first_rows(bad, rows)} ({first:g}) are not event codes; use 0 for "
+                f"{e_name}: {where(bad)} ({first:g}) are not event codes; use 0 for "
                 f"censored and 1, 2, ... (up to {MAX_CODE}) for causes"
             )
     if (t < 0).any():
         raise InputError(
-            f"{t_name}: {first_rows(t < 0, rows)} have a negative time ({t[t < 0][0]:g}); "
-            "times must be >= 0"
+            f"{t_name}: {where(t < 0)} have a negative time ({t[t < 0][0]:g}); times must be >= 0"
         )
     if entry is None:
         return SurvivalArrays(t, e, None)
-    a = _numeric(entry, a_name, n, rows)
+    a = _numeric(entry, a_name, n, where)
     if (a < 0).any():
         raise InputError(
-            f"{a_name}: {first_rows(a < 0, rows)} have a negative entry time ({a[a < 0][0]:g}); "
+            f"{a_name}: {where(a < 0)} have a negative entry time ({a[a < 0][0]:g}); "
             "times must be >= 0"
         )
     late = t <= a
     if late.any():
         raise InputError(
-            f"{t_name}/{a_name}: {first_rows(late, rows)} exit at or before entry; every row "
+            f"{t_name}/{a_name}: {where(late)} exit at or before entry; every row "
             "needs entry < exit"
         )
     return SurvivalArrays(t, e, a)
