@@ -447,6 +447,7 @@ def cmd_meta(args) -> int:
         method=args.method,
         stage=args.stage,
         covariance=args.covariance,
+        categories=args.categories,
         unit=args.unit,
         highlight=highlight,
     )
@@ -796,6 +797,13 @@ def build_parser() -> argparse.ArgumentParser:
     met.add_argument("--method", choices=["reml", "ml", "fixed"], default="reml")
     met.add_argument("--stage", type=int, choices=[1, 2], default=2)
     met.add_argument("--covariance", choices=["gl", "hamling", "independent"], default="gl")
+    met.add_argument(
+        "--categories",
+        choices=["normal", "lognormal", "point"],
+        default="normal",
+        help="a category's RR: average risk over a normal (default) or log-normal exposure "
+        "fitted per study, or the curve at its dose ('point', as R dosresmeta)",
+    )
     met.add_argument("--ref", help="reference dose of the curve (default: the lowest dose)")
     met.add_argument("--unit", help="unit of the dose, e.g. mmol/L")
     met.add_argument("--highlight", help="a study to highlight (e.g. your cohort)")
