@@ -448,6 +448,7 @@ def cmd_meta(args) -> int:
         stage=args.stage,
         covariance=args.covariance,
         categories=args.categories,
+        ci=args.ci,
         unit=args.unit,
         highlight=highlight,
     )
@@ -799,10 +800,17 @@ def build_parser() -> argparse.ArgumentParser:
     met.add_argument("--covariance", choices=["gl", "hamling", "independent"], default="gl")
     met.add_argument(
         "--categories",
-        choices=["normal", "lognormal", "point"],
-        default="normal",
-        help="a category's RR: average risk over a normal (default) or log-normal exposure "
-        "fitted per study, or the curve at its dose ('point', as R dosresmeta)",
+        choices=["piecewise", "normal", "lognormal", "point"],
+        default="piecewise",
+        help="a category's RR: average risk over an exposure distribution fitted per study "
+        "(piecewise normal, the default; normal; log-normal), or the curve at its dose "
+        "('point', as R dosresmeta)",
+    )
+    met.add_argument(
+        "--ci",
+        choices=["t", "z", "hksj"],
+        help="CIs of the pooled curve: t on studies - 1 df (default, random effects), z (as R "
+        "dosresmeta; default for --method fixed), hksj (Jackson-Riley)",
     )
     met.add_argument("--ref", help="reference dose of the curve (default: the lowest dose)")
     met.add_argument("--unit", help="unit of the dose, e.g. mmol/L")

@@ -496,6 +496,8 @@ def test_cli_meta_writes_curve_report_and_agrees_with_r(tmp_path, capsys):
         "n",
         "--categories",
         "point",
+        "--ci",
+        "z",
         "--out",
         str(tmp_path),
     ]

@@ -34,10 +34,11 @@ __all__ = [
     "category_nodes",
     "category_shares",
     "exposure_fit",
+    "quantile_function",
     "tilted_design",
 ]
 
-CATEGORY_MODELS = ("normal", "lognormal", "point")
+CATEGORY_MODELS = ("piecewise", "normal", "lognormal", "point")
 
 #: Gauss-Legendre nodes per category, over standard-normal scores cut at +-Z_LIMIT (mass beyond:
 #: 1e-17); a category average of exp(spline) is then exact to ~1e-6 (tested against a dense sum).
@@ -100,12 +101,67 @@ def exposure_fit(dose, share, model: str = "normal") -> tuple[float, float]:
     return float(mean), float(sd)
 
 
-def category_nodes(dose, share, model: str = "normal") -> CategoryNodes:
+def _mid_scores(dose: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Each category's normal score at its mid-share (categories ordered by dose)."""
+    order = np.argsort(dose, kind="stable")
+    upper = np.empty(dose.size)
+    upper[order] = np.cumsum(share[order])
+    return ndtri(np.clip(upper - share / 2, 1e-12, 1 - 1e-12))
+
+
+def quantile_function(dose, share, model: str = "piecewise") -> Callable:
+    """The exposure as a function of the normal score, ``x = Q(z)``, fitted to the categories'
+    doses (medians) at their mid-shares.
+
+    "piecewise": linear in z through every (score, median) point and extended linearly beyond
+    the outer ones (a normal when the medians are, skewed when they are); "normal": one line
+    (least squares); "lognormal": one line in log exposure.
+
+    Examples
+    --------
+    Medians of a right-skewed exposure (scores -1.15, 0, 1.15): the upper tail stretches
+    further than the lower one, 1 + (2 - 1) / 1.15 * (-2 + 1.15) = 0.261 and
+    4 + (4 - 2) / 1.15 * (2 - 1.15) = 5.477.
+
+    >>> q = quantile_function([1.0, 2.0, 4.0], [0.25, 0.5, 0.25])
+    >>> [round(float(v), 3) for v in q(np.array([-2.0, 0.0, 2.0]))]
+    [0.261, 2.0, 5.477]
+    """
+    d, s = np.asarray(dose, float), np.asarray(share, float)
+    if model in ("normal", "lognormal"):
+        mean, sd = exposure_fit(d, s, model)
+        if model == "normal":
+            return lambda z: mean + sd * z
+        return lambda z: np.exp(mean + sd * z)
+    if model != "piecewise":
+        raise InputError(f"categories={model!r}: use 'piecewise', 'normal', 'lognormal' or 'point'")
+    z = _mid_scores(d, s)
+    order = np.argsort(z)
+    zk, dk = z[order], d[order]
+    if np.ptp(dk) <= 0:
+        raise InputError("categories: a study's doses are all equal; its spread is unknown")
+    if (np.diff(dk) < 0).any():
+        raise InputError("categories: doses do not increase with the categories' shares")
+    low = (dk[1] - dk[0]) / (zk[1] - zk[0])
+    high = (dk[-1] - dk[-2]) / (zk[-1] - zk[-2])
+
+    def q(score):
+        score = np.asarray(score, float)
+        inside = np.interp(score, zk, dk)
+        below = dk[0] + low * (score - zk[0])
+        above = dk[-1] + high * (score - zk[-1])
+        return np.where(score < zk[0], below, np.where(score > zk[-1], above, inside))
+
+    return q
+
+
+def category_nodes(dose, share, model: str = "piecewise") -> CategoryNodes:
     """Quadrature nodes of each category's part of the study's fitted exposure distribution.
 
-    Category bounds are the fitted distribution's quantiles at the cumulative shares (categories
-    ordered by dose); within a category, Gauss-Legendre over the standard-normal score with
-    weights ``phi(z)``, normalised to 1.
+    Category bounds are the normal scores of the cumulative shares (categories ordered by dose);
+    within a category, Gauss-Legendre over the score on each side of the median's score (where a
+    piecewise Q bends), weights ``phi(z)`` normalised to 1; exposure ``Q(z)``
+    (`quantile_function`).
 
     Examples
     --------
@@ -114,23 +170,22 @@ def category_nodes(dose, share, model: str = "normal") -> CategoryNodes:
     >>> round(float((nd.w[0] * nd.x[0]).sum()), 6), round(0.85 - sd * float(np.sqrt(2 / np.pi)), 6)
     (0.790853, 0.790853)
     """
-    if model not in ("normal", "lognormal"):
-        raise InputError(f"categories={model!r}: use 'normal', 'lognormal' or 'point'")
     d, s = np.asarray(dose, float), np.asarray(share, float)
-    mean, sd = exposure_fit(d, s, model)
+    q = quantile_function(d, s, model)
     order = np.argsort(d, kind="stable")
-    cum = np.concatenate([[0.0], np.cumsum(s[order])])
-    lo = np.empty(d.size)
-    hi = np.empty(d.size)
-    lo[order] = ndtri(np.clip(cum[:-1], 0, 1))
-    hi[order] = ndtri(np.clip(cum[1:] / cum[-1], 0, 1))
-    lo, hi = np.maximum(lo, -Z_LIMIT), np.minimum(hi, Z_LIMIT)
-    t, wt = np.polynomial.legendre.leggauss(NODES)
-    z = lo[:, None] + (hi - lo)[:, None] * (t + 1) / 2
-    w = wt * (hi - lo)[:, None] / 2 * np.exp(-(z**2) / 2)
-    w /= w.sum(axis=1, keepdims=True)
-    x = mean + sd * z
-    return CategoryNodes(np.exp(x) if model == "lognormal" else x, w)
+    cum = np.empty(d.size)
+    cum[order] = np.cumsum(s[order])
+    lo = np.maximum(ndtri(np.clip(cum - s, 0, 1)), -Z_LIMIT)
+    hi = np.minimum(ndtri(np.clip(cum, 0, 1)), Z_LIMIT)
+    mid = np.clip(_mid_scores(d, s), lo, hi)
+    t, wt = np.polynomial.legendre.leggauss(NODES // 2)
+    pieces = []
+    for a, b in ((lo, mid), (mid, hi)):
+        z = a[:, None] + (b - a)[:, None] * (t + 1) / 2
+        pieces.append((z, wt * (b - a)[:, None] / 2 * np.exp(-(z**2) / 2)))
+    z = np.hstack([p[0] for p in pieces])
+    w = np.hstack([p[1] for p in pieces])
+    return CategoryNodes(q(z), w / w.sum(axis=1, keepdims=True))
 
 
 def tilted_design(

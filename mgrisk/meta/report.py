@@ -23,6 +23,8 @@ COVARIANCE_NAMES = {
 }
 
 CATEGORY_NAMES = {
+    "piecewise": "each category's RR the ratio of average risks over an exposure distribution "
+    "fitted per study to the category medians (piecewise normal)",
     "normal": "each category's RR the ratio of average risks over a normal exposure fitted per "
     "study",
     "lognormal": "each category's RR the ratio of average risks over a log-normal exposure "

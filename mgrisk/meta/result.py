@@ -48,6 +48,9 @@ class MetaCurve(SplineCurve):
     ``D (V + Psi) D'``, Higgins et al. 2009, normal quantiles; coverage not measured).
     ``hr_curve``, ``nadir`` and ``corridor`` use the same t quantiles (the simultaneous band:
     the normal max-|z| critical value at the level whose pointwise z is that t; not measured).
+    Measured by `benchmarks/meta_coverage.py` (10 studies, U-shaped truth, the defaults
+    categories="piecewise", ci="t"; 1,000 replicates): the 95 % CI covers 0.947-0.967
+    pointwise (MC SE 0.007) and the nadir's (inversion) 0.959 (0.006).
     """
 
     psi: np.ndarray | None = None
