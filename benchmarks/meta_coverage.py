@@ -9,16 +9,17 @@ study's own slope deviation (heterogeneity; mean 0, so the pooled curve's target
 medians as doses, cases, person-time and crude rate ratios against the lowest quintile with their
 SEs. The tables are pooled by two-stage REML (Greenland-Longnecker covariances, 3-knot spline with
 the truth's knots, or with ``--data-knots`` at the doses' quantiles) under each category model
-(``categories=``: "point", the curve at the median, as dosresmeta; "normal", the average risk
-over a normal exposure fitted per study) and each CI (``ci=``: "t", "z", "hksj"). Printed per
+(``categories=``: "point", the curve at the median, as dosresmeta; "piecewise", the default,
+the average risk over an exposure distribution fitted per study to the medians; "normal",
+"lognormal") and each CI (``ci=``: "t", "z", "hksj"). Printed per
 method: the coverage of the 95 % CI of the pooled curve (vs 0.85) at each grid point and by grid
 region, the 95 % CI (test inversion) coverage of the true nadir, and per category model the bias
 of the pooled log RR in SDs across replicates and the mean SE over that SD. Monte Carlo SE of a
 coverage p: sqrt(p (1 - p) / reps) (for a region's mean, an upper bound).
 
 Run: ``PYTHONPATH=. python benchmarks/meta_coverage.py`` (fast: 100 replicates, ~1 min) or
-``--full`` (1,000 replicates, ~8 min); ``--reps``, ``--studies``, ``--n``, ``--tau``, ``--seed``,
-``--categories point,normal,lognormal``, ``--exposure normal|skewed``.
+``--full`` (1,000 replicates, ~7 min); ``--reps``, ``--studies``, ``--n``, ``--tau``, ``--seed``,
+``--categories point,piecewise,normal,lognormal``, ``--exposure normal|skewed``.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def replicate(seed_seq, args, nadir0) -> dict:
         for s in range(args.studies)
     ]
     data = pd.concat(tables, ignore_index=True)
-    knots = 3 if args.data_knots else list(KNOTS)
+    knots = 3 if args.data_knots else (args.fit_knots or list(KNOTS))
     target = truth(GRID) - truth([REF])
     out = {}
     for model in args.categories:
@@ -134,7 +135,8 @@ def report(out: list, args, nadir0: float, seconds: float) -> None:
     keep = GRID != REF
     print(
         f"{reps} replicates x {args.studies} studies x {args.n} persons, tau {args.tau}, "
-        f"exposure {args.exposure}, knots {'data quantiles' if args.data_knots else 'truth'}; "
+        f"exposure {args.exposure}, knots "
+        f"{'data quantiles' if args.data_knots else args.fit_knots or 'truth'}; "
         f"{seconds:.0f} s; true nadir {nadir0:.4f} mmol/L"
     )
     print("\ncoverage of the 95 % CI of log RR vs 0.85 mmol/L by grid region, MC SE in brackets;")
@@ -175,11 +177,16 @@ def main(argv=None) -> None:
     ap.add_argument("--n", type=int, default=4000, help="persons per study")
     ap.add_argument("--tau", type=float, default=1.0, help="SD of study slopes (per mmol/L)")
     ap.add_argument("--data-knots", action="store_true", help="knots at the doses' quantiles")
-    ap.add_argument("--categories", default="point,normal", help="category models, comma-separated")
+    ap.add_argument("--fit-knots", help="fixed knots of the fitted spline, e.g. 0.75,0.85,0.95")
+    ap.add_argument(
+        "--categories", default="point,piecewise", help="category models, comma-separated"
+    )
     ap.add_argument("--exposure", choices=["normal", "skewed"], default="normal")
     ap.add_argument("--seed", type=int, default=2024)
     args = ap.parse_args(argv)
     args.categories = [c.strip() for c in args.categories.split(",") if c.strip()]
+    if args.fit_knots:
+        args.fit_knots = [float(v) for v in args.fit_knots.split(",")]
     reps = 1000 if args.full else args.reps
     nadir0 = true_nadir()
     seeds = np.random.SeedSequence(args.seed).spawn(reps)
