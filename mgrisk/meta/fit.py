@@ -110,6 +110,8 @@ def dose_response_meta(
         linearly beyond the outer ones; "normal" / "lognormal": the same over one normal /
         log-normal distribution; "point": the curve at the category's dose (Greenland-Longnecker,
         R dosresmeta: use it, with ``ci="z"``, to reproduce dosresmeta). Needs n unless "point".
+        A category that is one value (non-drinkers at dose 0) is spread over the fitted
+        distribution too; where such categories dominate, compare with "point".
         Why: in a U-shape the open-ended extreme quintiles average the risk over a curved tail,
         which lies above the curve at their medians. Measured (``benchmarks/meta_coverage.py``,
         10 studies of quintiles, U-shaped truth, REML, 95 % CI, t): "point" is biased by up to
