@@ -5,6 +5,8 @@ quantiles of the normal, a known truth in noise-free and simulated tables, scipy
 and the univariate Knapp-Hartung formula.
 """
 
+from itertools import pairwise
+
 import numpy as np
 import pandas as pd
 import pytest
