@@ -473,6 +473,8 @@ def cmd_meta(args) -> int:
         method=args.method,
         stage=args.stage,
         covariance=args.covariance,
+        categories=args.categories,
+        ci=args.ci,
         unit=args.unit,
         highlight=highlight,
     )
@@ -822,6 +824,20 @@ def build_parser() -> argparse.ArgumentParser:
     met.add_argument("--method", choices=["reml", "ml", "fixed"], default="reml")
     met.add_argument("--stage", type=int, choices=[1, 2], default=2)
     met.add_argument("--covariance", choices=["gl", "hamling", "independent"], default="gl")
+    met.add_argument(
+        "--categories",
+        choices=["piecewise", "normal", "lognormal", "point"],
+        default="piecewise",
+        help="a category's RR: average risk over an exposure distribution fitted per study "
+        "(piecewise normal, the default; normal; log-normal), or the curve at its dose "
+        "('point', as R dosresmeta)",
+    )
+    met.add_argument(
+        "--ci",
+        choices=["t", "z", "hksj"],
+        help="CIs of the pooled curve: t on studies - 1 df (default, random effects), z (as R "
+        "dosresmeta; default for --method fixed), hksj (Jackson-Riley)",
+    )
     met.add_argument("--ref", help="reference dose of the curve (default: the lowest dose)")
     met.add_argument("--unit", help="unit of the dose, e.g. mmol/L")
     met.add_argument("--highlight", help="a study to highlight (e.g. your cohort)")

@@ -51,7 +51,8 @@ def _fit(case, **kw):
         method=case["method"],
         stage=case["stage"],
         ci_counts="odds",  # dosresmeta's grl treats cumulative-incidence RRs as odds ratios
-        **kw,
+        categories="point",  # dosresmeta: each category's RR is the curve at its dose
+        **{"ci": "z", **kw},  # dosresmeta: normal quantiles
     )
 
 
@@ -123,7 +124,9 @@ def test_beats_dosresmeta_where_its_optimizer_stops_short(case):
 def test_knots_as_rms_places_them(name):
     case = next(c for c in FIXTURE["fits"] if c["data"] == name and c["shape"] == "spline")
     np.testing.assert_allclose(rcs_knots(DATA[name].dose, 3), case["knots"], rtol=1e-12)
-    fit = dose_response_meta(DATA[name], **COLS, knots=3, method="fixed", ci_counts="odds")
+    fit = dose_response_meta(
+        DATA[name], **COLS, knots=3, method="fixed", ci_counts="odds", categories="point"
+    )
     np.testing.assert_allclose(
         fit.coef,
         next(c for c in FIXTURE["fits"] if _key(c) == (name, "spline", 2, "fixed"))["coef"],
@@ -217,6 +220,7 @@ def test_fixed_linear_is_inverse_variance_mean():
         covariance="independent",
         knots=None,
         method="fixed",
+        categories="point",
     )
     w = d**2 / s**2
     assert fit.coef[0] == pytest.approx(np.sum(w * y / d) / w.sum(), rel=1e-12)
@@ -490,6 +494,10 @@ def test_cli_meta_writes_curve_report_and_agrees_with_r(tmp_path, capsys):
         "cases",
         "--n",
         "n",
+        "--categories",
+        "point",
+        "--ci",
+        "z",
         "--out",
         str(tmp_path),
     ]

@@ -24,7 +24,7 @@ from scipy.optimize import minimize
 
 from ..errors import ConvergenceError, InputError
 
-__all__ = ["Blocks", "MixedFit", "fit_mixed", "study_gls"]
+__all__ = ["Blocks", "MixedFit", "fit_mixed", "generalised_q", "study_gls"]
 
 METHODS = ("reml", "ml", "fixed")
 
@@ -167,3 +167,20 @@ def fit_mixed(blocks: Blocks, method: str = "reml") -> MixedFit:
         )
     converged = bool(np.max(np.abs(2 * grad @ L)) < 1e-5 * max(1.0, abs(ll)))
     return MixedFit(beta, cov, (psi + psi.T) / 2, float(ll), method, converged, int(best.nit))
+
+
+def generalised_q(blocks: Blocks, coef: np.ndarray, psi: np.ndarray) -> float:
+    """``sum_i r_i' (S_i + Z_i Psi Z_i')^-1 r_i`` with ``r_i = y_i - X_i coef``: the residual
+    quadratic form at the fitted Psi, whose ratio to ``n_obs - p`` is Jackson & Riley's (Stat
+    Med 2014;33:541) scale factor of the pooled covariance (Hartung-Knapp's, multivariate).
+
+    >>> b = Blocks([np.array([1.0]), np.array([3.0])], [np.eye(1)] * 2, [np.eye(1)] * 2,
+    ...            [np.eye(1)] * 2)
+    >>> generalised_q(b, np.array([2.0]), np.eye(1))  # (1 + 1) / (1 + 1)
+    1.0
+    """
+    total = 0.0
+    for y, X, Z, S in zip(blocks.y, blocks.X, blocks.Z, blocks.S, strict=True):
+        r = y - X @ coef
+        total += float(r @ np.linalg.solve(S + Z @ psi @ Z.T, r))
+    return total

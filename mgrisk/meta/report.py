@@ -22,6 +22,16 @@ COVARIANCE_NAMES = {
     "independent": "ignored (independent)",
 }
 
+CATEGORY_NAMES = {
+    "piecewise": "each category's RR the ratio of average risks over an exposure distribution "
+    "fitted per study to the category medians (piecewise normal)",
+    "normal": "each category's RR the ratio of average risks over a normal exposure fitted per "
+    "study",
+    "lognormal": "each category's RR the ratio of average risks over a log-normal exposure "
+    "fitted per study",
+    "point": "each category's RR the curve at its assigned dose",
+}
+
 
 def _nadir_corridor(result: MetaResult) -> dict:
     if result.shape != "spline":
@@ -81,7 +91,8 @@ def meta_html(result: MetaResult, png: bytes | None = None, curve=None) -> str:
         f"<p>{stage} {how} meta-analysis of {result.n_studies} studies "
         f"({result.table.dose.size} categories): {html.escape(shape)} in "
         f"{html.escape(result.curve.label)}; within-study covariance "
-        f"{COVARIANCE_NAMES[result.covariance]}.</p>",
+        f"{COVARIANCE_NAMES[result.covariance]}; {CATEGORY_NAMES[result.categories]}; "
+        f"confidence intervals by {html.escape(result.ci_text())}.</p>",
         "<h2>Studies</h2>",
         _table_html(result.study_table()),
         "<h2>Heterogeneity</h2>",
