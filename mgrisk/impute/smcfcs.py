@@ -7,8 +7,10 @@ shifted, exposure distribution, which a linear imputation model cannot reproduce
 imputed curve is flattened (``benchmarks/impute_study.py`` measures it). SMC-FCS draws the
 exposure from the distribution implied by the analysis model itself:
 
-1. covariate model: exposure | other covariates, normal linear regression with parameters drawn
-   from their posterior (as mice's ``.norm.draw``), fitted to the current completed data;
+1. covariate model: exposure | other covariates (and the entry time with delayed entry: on the
+   age scale, missingness and the exposure may depend on age at entry, and people entering old
+   are survivors), normal linear regression with parameters drawn from their posterior (as
+   mice's ``.norm.draw``), fitted to the current completed data;
 2. substantive model: for every event code k, a Cox model with ``rcs(exposure, knots)`` and the
    other covariates, delayed entry respected; coefficients b_k drawn from N(beta_k, V_k); the
    cumulative baseline hazard H_k re-estimated at b_k (Breslow, risk sets (entry, exit]), as R
@@ -59,11 +61,13 @@ def _cause(B, Z, b, time, entry, own, miss):
 def smc_draw(x, ry, Z, time, entry, codes, knots, rng, norm_draw, standardise) -> np.ndarray:
     """Draws of the missing exposure values (``~ry``) given the current completed data.
 
-    ``Z``: the other covariates' design columns (n, q); ``codes``: event codes (0 censored);
+    ``Z``: the other covariates' design columns (n, q); ``entry``: entry times (a predictor of
+    the covariate model when they vary); ``codes``: event codes (0 censored);
     ``norm_draw`` and ``standardise``: the imputer's linear-regression posterior draw and
     scaling (shared with predictive mean matching).
     """
-    Xs = standardise(Z)
+    W = Z if np.ptp(entry) == 0 else np.column_stack([Z, entry])
+    Xs = standardise(W)
     _, beta, sigma = norm_draw(Xs, x, rng)
     miss = np.flatnonzero(~ry)
     mu = Xs[miss] @ beta
