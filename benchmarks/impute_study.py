@@ -65,17 +65,19 @@ def replicate(args, i):
     holed = cohort.drop(columns=["true_log_hr", "id"])
     holed.loc[rng.random(len(cohort)) < p, "mg"] = np.nan
     columns = ["mg", "female", "egfr", "diuretics", "education_low"]
-    done = impute(
-        holed,
-        columns,
-        m=args.m,
-        seed=seed,
-        time="exit",
-        event="event",
-        entry="entry",
-        jobs=1,
-        progress=False,
-    )
+    done = None
+    if not args.no_pmm:
+        done = impute(
+            holed,
+            columns,
+            m=args.m,
+            seed=seed,
+            time="exit",
+            event="event",
+            entry="entry",
+            jobs=1,
+            progress=False,
+        )
     smc = impute(
         holed,
         columns,
@@ -88,7 +90,7 @@ def replicate(args, i):
         jobs=1,
         progress=False,
     )
-    arms = (analyse(cohort), analyse(holed), analyse(done), analyse(smc))
+    arms = (analyse(cohort), analyse(holed), None if done is None else analyse(done), analyse(smc))
     return i, (*arms, float(holed.mg.isna().mean()))
 
 
@@ -103,6 +105,7 @@ def main(argv=None) -> None:
     ap.add_argument("--m", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--seed", type=int, default=19)
+    ap.add_argument("--no-pmm", action="store_true", help="leave out the pmm arm")
     args = ap.parse_args(argv)
     s = load_scenario("rotterdam")
     truth = s.effect(GRID) - s.effect(np.array([REF]))
@@ -120,6 +123,8 @@ def main(argv=None) -> None:
     z = 1.959963984540054
     arms = ("full data", "complete cases", f"pmm (m = {args.m})", f"SMC-FCS (m = {args.m})")
     for k, name in enumerate(arms):
+        if out[0][k] is None:
+            continue
         est = np.array([out[i][k][0] for i in sorted(out)])
         se = np.array([out[i][k][1] for i in sorted(out)])
         bias = est.mean(axis=0) - truth
