@@ -375,7 +375,12 @@ def impute(
         Impute this column compatibly with the analysis model (SMC-FCS, `mgrisk.impute.smcfcs`):
         cause-specific Cox models with ``rcs(exposure, knots)`` and the other columns. Use it
         for a nonlinear (U-shaped) exposure: predictive mean matching flattens such curves.
-        Needs ``time`` and ``event``.
+        Needs ``time`` and ``event``. The method for the exposure (the CLI's default), chosen
+        by ``benchmarks/impute_study.py``: 28 % of Mg missing given age and dementia, U-shaped
+        truth, 4,000 people, m 10; bias of the log HR at the 5th / 95th centile -0.040 / -0.031
+        (MC SE 0.011; the full data's own -0.014 / -0.017), pointwise 95 % CI coverage 0.935 /
+        0.929 (MC SE 0.010, 600 replicates); pmm: -0.123 / -0.134 (0.02), coverage 0.900 /
+        0.855 (200 replicates).
     knots : int or list of float
         The substantive model's knots (a number: placed as ``rms::rcs`` on the observed values).
     n_iter : int

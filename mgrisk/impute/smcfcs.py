@@ -20,6 +20,11 @@ exposure from the distribution implied by the analysis model itself:
    draws x* per person from the covariate model, one kept with probability proportional to the
    person's Cox likelihood ``prod_k exp(lp_k(x*))^[own cause k] exp(-dH_k exp(lp_k(x*)))``.
 
+Measured (``benchmarks/impute_study.py``, 600 replicates): bias of the log HR at the 5th / 95th
+centile -0.040 / -0.031 (MC SE 0.011) where the full data give -0.014 / -0.017, coverage 0.935 /
+0.929; with the baseline hazard left at beta-hat (before the fix) -0.071 / -0.085. Against R
+smcfcs on the same data: ``benchmarks/smcfcs_vs_r.py``.
+
 Why not rejection sampling: its acceptance probability for someone with the event,
 ``u exp(1 - u)`` with ``u = dH exp(lp)``, is tiny when the cumulative hazard over their time at
 risk is small (an event soon after entry); a first version with 200 tries left such people with
