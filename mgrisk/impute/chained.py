@@ -64,30 +64,41 @@ class _Column:
     levels: tuple  # binary / categorical: the observed levels (codes index them)
 
 
-def nelson_aalen_at_risk(entry, exit_, event) -> np.ndarray:
-    """Nelson-Aalen cumulative hazard over each person's time at risk, ``H(exit) - H(entry)``.
+def nelson_aalen_at_risk(entry, exit_, event, risk=None) -> np.ndarray:
+    """Cumulative hazard over each person's time at risk, ``H(exit) - H(entry)``.
 
-    Risk sets respect delayed entry: someone is at risk at t when ``entry < t <= exit``.
+    Nelson-Aalen without ``risk``; with ``risk = exp(linear predictor)``, Breslow's estimator of
+    the baseline cumulative hazard of a Cox model with those coefficients (R ``basehaz(fit,
+    centered = FALSE)`` with Breslow ties). Risk sets respect delayed entry: someone is at risk
+    at t when ``entry < t <= exit``. Times in any unit; the result has no unit.
 
     Examples
     --------
     >>> nelson_aalen_at_risk([0, 0, 0], [1.0, 2.0, 3.0], [1, 1, 0]).tolist()  # 1/3, 1/3 + 1/2
     [0.3333333333333333, 0.8333333333333333, 0.8333333333333333]
+    >>> nelson_aalen_at_risk([0, 0, 0], [1.0, 2.0, 3.0], [1, 1, 0], risk=[2, 1, 1]).tolist()
+    [0.25, 0.75, 0.75]
     """
     entry = np.asarray(entry, dtype=float)
     exit_ = np.asarray(exit_, dtype=float)
     d = np.asarray(event, dtype=bool)
+    r = np.ones(exit_.size) if risk is None else np.asarray(risk, dtype=float)
     times, deaths = np.unique(exit_[d], return_counts=True)
     if times.size == 0:
         return np.zeros(exit_.size)
-    at_risk = (exit_.size - np.searchsorted(np.sort(exit_), times, side="left")) - (
-        entry.size - np.searchsorted(np.sort(entry), times, side="left")
-    )
+    at_risk = _weight_from(exit_, r, times) - _weight_from(entry, r, times)
     cum = np.concatenate([[0.0], np.cumsum(deaths / at_risk)])
     return (
         cum[np.searchsorted(times, exit_, side="right")]
         - cum[np.searchsorted(times, entry, side="right")]
     )
+
+
+def _weight_from(t, r, times) -> np.ndarray:
+    """Sum of ``r`` over people with ``t >= times[j]``, for each j."""
+    order = np.argsort(t, kind="stable")
+    tail = np.concatenate([np.cumsum(r[order][::-1])[::-1], [0.0]])
+    return tail[np.searchsorted(t[order], times, side="left")]
 
 
 def _kind(name: str, values: pd.Series) -> _Column:
@@ -364,7 +375,12 @@ def impute(
         Impute this column compatibly with the analysis model (SMC-FCS, `mgrisk.impute.smcfcs`):
         cause-specific Cox models with ``rcs(exposure, knots)`` and the other columns. Use it
         for a nonlinear (U-shaped) exposure: predictive mean matching flattens such curves.
-        Needs ``time`` and ``event``.
+        Needs ``time`` and ``event``. The method for the exposure (the CLI's default), chosen
+        by ``benchmarks/impute_study.py``: 28 % of Mg missing given age and dementia, U-shaped
+        truth, 4,000 people, m 10; bias of the log HR at the 5th / 95th centile -0.040 / -0.031
+        (MC SE 0.011; the full data's own -0.014 / -0.017), pointwise 95 % CI coverage 0.935 /
+        0.929 (MC SE 0.010, 600 replicates); pmm: -0.123 / -0.134 (0.02), coverage 0.900 /
+        0.855 (200 replicates).
     knots : int or list of float
         The substantive model's knots (a number: placed as ``rms::rcs`` on the observed values).
     n_iter : int
