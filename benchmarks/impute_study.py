@@ -69,31 +69,9 @@ def replicate(args, i):
     holed = cohort.drop(columns=["true_log_hr", "id"])
     holed.loc[rng.random(len(cohort)) < p, "mg"] = np.nan
     columns = ["mg", "female", "egfr", "diuretics", "education_low"]
-    done = None
-    if not args.no_pmm:
-        done = impute(
-            holed,
-            columns,
-            m=args.m,
-            seed=seed,
-            time="exit",
-            event="event",
-            entry="entry",
-            jobs=1,
-            progress=False,
-        )
-    smc = impute(
-        holed,
-        columns,
-        m=args.m,
-        seed=seed,
-        time="exit",
-        event="event",
-        entry="entry",
-        exposure="mg",
-        jobs=1,
-        progress=False,
-    )
+    same = dict(m=args.m, seed=seed, time="exit", event="event", entry="entry", jobs=1)
+    done = None if args.no_pmm else impute(holed, columns, **same, progress=False)
+    smc = impute(holed, columns, **same, exposure="mg", progress=False)
     arms = (analyse(cohort), analyse(holed), None if done is None else analyse(done), analyse(smc))
     return i, (*arms, float(holed.mg.isna().mean()))
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import t as t_dist
 
 from mgrisk.curve import SplineCurve
 from mgrisk.errors import InputError
@@ -203,16 +204,8 @@ def test_fixed_linear_is_inverse_variance_mean():
     d = np.array([1.0, 2.0, 0.5])
     y = np.array([0.1, 0.5, 0.02])
     s = np.array([0.05, 0.1, 0.04])
-    t = pd.DataFrame(
-        {
-            "id": np.repeat([1, 2, 3], 2),
-            "dose": np.ravel(np.column_stack([np.zeros(3), d])),
-            "b": np.ravel(np.column_stack([np.zeros(3), y])),
-            "s": np.ravel(np.column_stack([np.full(3, np.nan), s])),
-        }
-    )
     fit = dose_response_meta(
-        t,
+        _slopes_table(d, y, s),
         study="id",
         dose="dose",
         log_rr="b",
@@ -227,6 +220,47 @@ def test_fixed_linear_is_inverse_variance_mean():
     assert fit.cov[0, 0] == pytest.approx(1 / w.sum(), rel=1e-12)
     q = np.sum(w * (y / d - fit.coef[0]) ** 2)
     assert fit.Q == pytest.approx(q, rel=1e-12)
+
+
+def test_hksj_is_knapp_hartung_in_one_dimension():
+    # one slope per study (one non-reference category, independent errors): Jackson-Riley's
+    # scale is Knapp-Hartung's sum w_i (b_i - b)^2 / (k - 1), w_i = 1 / (v_i + tau^2), t_{k-1}
+    d = np.array([1.0, 2.0, 0.5, 1.5, 1.0])
+    y = np.array([0.1, 0.5, 0.02, 0.3, 0.35])
+    s = np.array([0.05, 0.1, 0.04, 0.08, 0.06])
+    fit = dose_response_meta(
+        _slopes_table(d, y, s),
+        study="id",
+        dose="dose",
+        log_rr="b",
+        se="s",
+        covariance="independent",
+        knots=None,
+        categories="point",
+        ci="hksj",
+    )
+    b, v, tau2 = y / d, (s / d) ** 2, fit.psi[0, 0]
+    w = 1 / (v + tau2)
+    mean = np.sum(w * b) / w.sum()
+    assert fit.coef[0] == pytest.approx(mean, rel=1e-8)
+    kh = np.sum(w * (b - mean) ** 2) / 4
+    assert fit.ci_scale == pytest.approx(kh, rel=1e-8) and fit.df == 4
+    c = fit.curve([1.0], ref=0.0)
+    se = np.sqrt(kh / w.sum())
+    assert np.log(c.upper.iloc[0]) == pytest.approx(mean + t_dist.ppf(0.975, 4) * se, rel=1e-6)
+
+
+def _slopes_table(d, y, s) -> pd.DataFrame:
+    """One study per dose d: the reference at 0 and one category with log RR y (SE s)."""
+    k = len(d)
+    return pd.DataFrame(
+        {
+            "id": np.repeat(np.arange(1, k + 1), 2),
+            "dose": np.ravel(np.column_stack([np.zeros(k), d])),
+            "b": np.ravel(np.column_stack([np.zeros(k), y])),
+            "s": np.ravel(np.column_stack([np.full(k, np.nan), s])),
+        }
+    )
 
 
 def test_curve_is_a_spline_curve_with_prediction_intervals():

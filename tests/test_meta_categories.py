@@ -213,42 +213,6 @@ def test_default_ci_is_t_with_studies_minus_one_df():
     np.testing.assert_allclose(np.log(z.upper), c.log_rr + 1.959963984540054 * c.se, rtol=1e-12)
 
 
-def test_hksj_is_knapp_hartung_in_one_dimension():
-    # one slope per study (one non-reference category, independent errors): Jackson-Riley's
-    # scale is Knapp-Hartung's sum w_i (b_i - b)^2 / (k - 1), w_i = 1 / (v_i + tau^2), t_{k-1}
-    d = np.array([1.0, 2.0, 0.5, 1.5, 1.0])
-    y = np.array([0.1, 0.5, 0.02, 0.3, 0.35])
-    s = np.array([0.05, 0.1, 0.04, 0.08, 0.06])
-    t = pd.DataFrame(
-        {
-            "id": np.repeat(np.arange(5), 2),
-            "dose": np.ravel(np.column_stack([np.zeros(5), d])),
-            "b": np.ravel(np.column_stack([np.zeros(5), y])),
-            "s": np.ravel(np.column_stack([np.full(5, np.nan), s])),
-        }
-    )
-    fit = dose_response_meta(
-        t,
-        study="id",
-        dose="dose",
-        log_rr="b",
-        se="s",
-        covariance="independent",
-        knots=None,
-        categories="point",
-        ci="hksj",
-    )
-    b, v, tau2 = y / d, (s / d) ** 2, fit.psi[0, 0]
-    w = 1 / (v + tau2)
-    mean = np.sum(w * b) / w.sum()
-    assert fit.coef[0] == pytest.approx(mean, rel=1e-8)
-    kh = np.sum(w * (b - mean) ** 2) / 4
-    assert fit.ci_scale == pytest.approx(kh, rel=1e-8) and fit.df == 4
-    c = fit.curve([1.0], ref=0.0)
-    se = np.sqrt(kh / w.sum())
-    assert np.log(c.upper.iloc[0]) == pytest.approx(mean + t_dist.ppf(0.975, 4) * se, rel=1e-6)
-
-
 def test_categories_need_sizes():
     data = _noise_free_table([0.85, 0.87]).drop(columns="n")
     with pytest.raises(InputError, match=r"categories='piecewise' needs each category's size.*n="):
