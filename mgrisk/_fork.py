@@ -24,7 +24,8 @@ __all__ = ["apart", "prefer_fork_safe_threads"]
 
 def prefer_fork_safe_threads() -> None:
     """Have numba's threaded kernels use TBB, else its own workqueue, before GNU OpenMP (which
-    makes a forked child abort). Only the command line calls this, before any kernel runs."""
+    makes a forked child abort). Only the command line calls this, before any kernel runs, and
+    not for ``explore``: the workqueue refuses kernels launched from two threads at once."""
     numba.config.THREADING_LAYER_PRIORITY = ["tbb", "workqueue", "omp"]
 
 

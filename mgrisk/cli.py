@@ -971,7 +971,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2: bad input, 130: interrupted)."""
     if argv is None:  # this process is the command's own
         keep_freed_memory()
-        prefer_fork_safe_threads()
+        if sys.argv[1:2] != ["explore"]:  # the explorer's server calls kernels from threads
+            prefer_fork_safe_threads()
     code = _run(argv)
     if code == 130 and argv is None:
         # A Ctrl-C that landed inside a C extension's import leaves Python (< 3.12) set to end
