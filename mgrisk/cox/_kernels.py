@@ -273,27 +273,20 @@ class EventTimeTerms(NamedTuple):
     gsumd: np.ndarray
 
 
+def _terms_at(X, w, offset, beta, layout, efron, resid):
+    """Risk weights and the event-time terms at beta (``layout``: exit_pos, entry_pos,
+    death_ptr, death_rows, block_end)."""
+    eta, shift, wr = risk_weights(X, w, offset, beta)
+    t = EventTimeTerms(*event_time_terms(X, w, eta, shift, wr, *layout, efron, resid))
+    return eta, shift, wr, t
+
+
 def cox_pass(
     X, w, offset, beta, exit_pos, entry_pos, death_ptr, death_rows, block_end, event, efron
 ):
     """Log partial likelihood, score and information (symmetric) at beta."""
-    eta, shift, wr = risk_weights(X, w, offset, beta)
-    t = EventTimeTerms(
-        *event_time_terms(
-            X,
-            w,
-            eta,
-            shift,
-            wr,
-            exit_pos,
-            entry_pos,
-            death_ptr,
-            death_rows,
-            block_end,
-            efron,
-            False,
-        )
-    )
+    layout = (exit_pos, entry_pos, death_ptr, death_rows, block_end)
+    _, _, wr, t = _terms_at(X, w, offset, beta, layout, efron, False)
     C = _within_block_cumsum(t.haz, block_end)
     q = information_weights(wr, event, exit_pos, entry_pos, C, t.c2)
     lower = weighted_gram(X, q) - t.AA
@@ -309,25 +302,10 @@ def score_residuals(
     (1 - k/d) down-weighting of the row's own death time (as R's agscore2). Returns (L, haz,
     shift): ``haz`` are the hazard increments for risk scores exp(eta - shift).
     """
-    eta, shift, wr = risk_weights(X, w, offset, beta)
-    t = EventTimeTerms(
-        *event_time_terms(
-            X,
-            w,
-            eta,
-            shift,
-            wr,
-            exit_pos,
-            entry_pos,
-            death_ptr,
-            death_rows,
-            block_end,
-            efron,
-            True,
-        )
-    )
-    args = (X, w, eta, shift, wr, exit_pos, entry_pos, death_ptr, death_rows, block_end)
-    return residual_rows(*args, t.haz, t.hazd, t.amean, t.gsum, t.gsumd), t.haz, shift
+    layout = (exit_pos, entry_pos, death_ptr, death_rows, block_end)
+    eta, shift, wr, t = _terms_at(X, w, offset, beta, layout, efron, True)
+    L = residual_rows(X, w, eta, shift, wr, *layout, t.haz, t.hazd, t.amean, t.gsum, t.gsumd)
+    return L, t.haz, shift
 
 
 @njit(cache=True)
