@@ -291,7 +291,6 @@ class DoseResponse(ModelCheckMethods):
     def curve(self) -> SplineCurve:
         """The spline's curve estimate: knots, coefficients, covariance, exposure summary."""
         s, cols = self.settings, self.spline_cols
-        kind = "Fine-Gray model" if s.model == "fine-gray" else "Cox model"
         return SplineCurve(
             s.exposure,
             s.unit,
@@ -299,10 +298,16 @@ class DoseResponse(ModelCheckMethods):
             self.cox.beta[cols],
             self.cox.vcov[np.ix_(cols, cols)],
             ExposureSummary.of(self.x),
-            f"{kind}, {self.n:,} rows, {self.n_events:,} events",
+            self.estimated_by,
             "subdistribution hazard ratio" if s.model == "fine-gray" else "hazard ratio",
             self._resample_spline,
         )
+
+    @property
+    def estimated_by(self) -> str:
+        """How the curve was estimated, in a few words (the report and figures say it)."""
+        kind = "Fine-Gray model" if self.settings.model == "fine-gray" else "Cox model"
+        return f"{kind}, {self.n:,} rows, {self.n_events:,} events"
 
     spline_coef = property(lambda self: self.curve.coef)
     spline_cov = property(lambda self: self.curve.cov)

@@ -17,13 +17,11 @@ The quantile table's n, events and person-time are means over the imputations.
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from .._memo import memo
-from ..curve import ExposureSummary, SplineCurve
 from ..doseresponse import DoseResponse, event_indicator, fit_dose_response
 from ..errors import InputError
 from ..quantiles import quantile_table
@@ -54,21 +52,12 @@ class PooledDoseResponse(DoseResponse):
             "(total variance T for every test and CI; knots fixed across imputations)"
         )
 
-    @cached_property
-    def curve(self) -> SplineCurve:
-        """The pooled spline curve: pooled coefficients and their total variance T."""
-        s, cols = self.settings, self.spline_cols
-        return SplineCurve(
-            s.exposure,
-            s.unit,
-            s.knots,
-            self.cox.beta[cols],
-            self.cox.vcov[np.ix_(cols, cols)],
-            ExposureSummary.of(self.x),
-            f"pooled over {self.m} imputations ({self.n:,} rows, {self.n_events:,} events each)",
-            "subdistribution hazard ratio" if s.model == "fine-gray" else "hazard ratio",
-            None,
-        )
+    _resample_spline = None  # no bootstrap of a pooled curve
+
+    @property
+    def estimated_by(self) -> str:
+        """How the curve was estimated: coefficients pooled with their total variance T."""
+        return f"pooled over {self.m} imputations ({self.n:,} rows, {self.n_events:,} events each)"
 
     def _split(self, columns: np.ndarray) -> list[np.ndarray]:
         columns = np.asarray(columns, dtype=float)
