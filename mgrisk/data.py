@@ -75,11 +75,16 @@ def _check_roles(roles: dict, adjusted: list[str]) -> None:
         seen[column] = role
 
 
+#: The index name of a checked cohort's frame: its labels are the rows of the input data. A frame
+#: renumbered from it (``reset_index``) loses the name, and with it the claim.
+INPUT_ROW = "input row"
+
+
 def row_name(frame: pd.DataFrame, position: int) -> str:
     """Row ``position`` of ``frame`` as a person counts it: 1-based in the input data (a
     checked cohort's frame keeps the input rows as its index), with its file line when
     `mgrisk.tables.read_table` read it from a file."""
-    if frame.attrs.get("input_rows"):
+    if frame.index.name == INPUT_ROW:
         row, lines = int(frame.index[position]), frame.attrs.get("lines")
     else:
         row, lines = position, _lines(frame)
@@ -197,9 +202,9 @@ def check_cohort(
             "drop or impute them (or use missing='drop')"
         )
     # indexed by input position, so that messages name the row a person counts (position + 1)
-    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(data)), copy=False)
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(data), name=INPUT_ROW), copy=False)
     complete = frame[~np.logical_or.reduce(list(na.values()))] if dropped else frame
-    complete.attrs = {"input_rows": True, "lines": _lines(data)}  # for messages naming rows
+    complete.attrs = {"lines": _lines(data)}  # for messages naming rows
     if complete.empty:
         raise InputError(f"no complete rows: every row misses a value in {sorted(dropped)}")
     check_survival(

@@ -239,3 +239,19 @@ def test_messages_name_the_row_and_its_file_line(tmp_path, capsys):
     one_line(code, err)
     assert "at row 3 (file line 5) (e.g. log of zero" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_renumbered_cohort_frame_claims_no_file_line(tmp_path):
+    """The checked frame's rows name their input row and file line; a frame renumbered from it
+    (the sensitivity analyses' refits) names positions only, never another row's line."""
+    from mgrisk import fit_dose_response
+    from mgrisk.data import row_name
+    from mgrisk.sensitivity import _frames
+    from mgrisk.tables import read_table
+
+    data = simulate_cohort("rotterdam", n=400, seed=2)
+    data.loc[1, "mg"] = float("nan")  # input row 2 (file line 3) dropped
+    data.to_csv(tmp_path / "c.csv", index=False)
+    fit = fit_dose_response(read_table(tmp_path / "c.csv"), "mg", "exit", "event", entry="entry")
+    assert row_name(fit.cohort.frame, 5) == "row 7 (file line 8)"  # the 6th complete row
+    assert row_name(_frames(fit)[0], 5) == "row 6"
