@@ -19,6 +19,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from ._fork import prefer_fork_safe_threads
 from ._memory import keep_freed_memory
@@ -58,12 +59,13 @@ APART_ROWS = 100_000
 
 def _analyse(fit, model, out: Path, formats: list[str], *, jobs, quiet: bool):
     """Compute the run's results once, with the model's options, and write their renderings
-    into ``out``. On a large cohort the model checks are computed in a forked child while this
-    process computes the rest and draws the main figure (the same numbers, sooner)."""
+    into ``out``. On a large cohort the model checks and their figures are made in a forked
+    child while this process computes the rest and draws the main figure (the same numbers
+    and pictures, sooner)."""
     from ._fork import apart
-    from .results import checks_section, with_checks
+    from .results import with_checks
 
-    checks = apart(lambda: checks_section(fit), fit.n >= APART_ROWS and jobs != 1)
+    checks = apart(lambda: _drawn_checks(fit), fit.n >= APART_ROWS and jobs != 1)
     results = fit.results(
         ref=model.reference,
         nadir_method=model.nadir_ci or ("bootstrap" if model.bootstrap else "inversion"),
@@ -77,40 +79,64 @@ def _analyse(fit, model, out: Path, formats: list[str], *, jobs, quiet: bool):
         quantiles=model.quantiles,
     )
     images = _corridor_figure(results, formats)
-    results = with_checks(results, checks())
-    _write_outputs(results, out, images)
+    section, check_images = checks()
+    results = with_checks(results, section)
+    _write_outputs(results, out, {**images, **check_images})
     return results
 
 
+def _drawn_checks(fit) -> tuple[tuple, dict[str, bytes]]:
+    """The model checks (`results.checks_section`) and their figures, PNG by file name."""
+    from .plot import plot_functional_form, plot_schoenfeld
+    from .results import checks_section
+
+    section = checks_section(fit)
+    checks = section[0]
+    if checks is None:
+        return section, {}
+    try:
+        return section, {
+            "schoenfeld.png": _image(plot_schoenfeld(checks)[0].figure, dpi=130),
+            "functional_form.png": _image(plot_functional_form(checks).figure, dpi=130),
+        }
+    finally:
+        _pyplot().close("all")
+
+
 def _corridor_figure(results, formats: list[str]) -> dict[str, bytes]:
-    """The run's figure in each format (PNG always: the report shows it)."""
+    """The run's figure in each format, by file name (PNG always: the report shows it)."""
+    from .plot import plot_hr_curve
+
+    fig, ax = _pyplot().subplots(figsize=(9.5, 4.6), layout="constrained")
+    try:
+        plot_hr_curve(results, ax)
+        return {f"corridor.{fmt}": _image(fig, fmt) for fmt in dict.fromkeys(["png", *formats])}
+    finally:
+        _pyplot().close(fig)
+
+
+def _pyplot():
+    """matplotlib's pyplot, drawing to files (no window)."""
     import matplotlib
 
     matplotlib.use("Agg")
-    from io import BytesIO
-
     import matplotlib.pyplot as plt
 
-    from .plot import plot_hr_curve
+    return plt
 
-    fig, ax = plt.subplots(figsize=(9.5, 4.6), layout="constrained")
-    try:
-        plot_hr_curve(results, ax)
-        images = {}
-        for fmt in dict.fromkeys(["png", *formats]):
-            image = BytesIO()
-            fig.savefig(image, format=fmt, dpi=160)
-            images[fmt] = image.getvalue()
-    finally:
-        plt.close(fig)
-    return images
+
+def _image(fig, fmt: str = "png", dpi: int = 160) -> bytes:
+    """``fig`` saved in ``fmt``."""
+    from io import BytesIO
+
+    image = BytesIO()
+    fig.savefig(image, format=fmt, dpi=dpi)
+    return image.getvalue()
 
 
 def _write_outputs(results, out: Path, images: dict[str, bytes]) -> None:
-    """summary.txt, results.json, curve.csv, quintiles.csv, corridor.png (+ formats), the
-    checks' figures, report.html: renderings of one `Results` (nothing is computed again)."""
-    import matplotlib.pyplot as plt
-
+    """summary.txt, results.json, curve.csv, quintiles.csv, the figures (``images``: bytes by
+    file name), report.html: renderings of one `Results` (nothing is computed again)."""
     from .html_report import write_report
     from .report import result_dict, summary_text
 
@@ -122,19 +148,9 @@ def _write_outputs(results, out: Path, images: dict[str, bytes]) -> None:
     results.curve.to_csv(out / "curve.csv", index=False)
     if results.quantiles is not None:
         results.quantiles.table.to_csv(out / "quintiles.csv")
-    for fmt, image in images.items():
-        (out / f"corridor.{fmt}").write_bytes(image)
-    if results.checks is not None:  # the model checks' residual figures
-        from .plot import plot_functional_form, plot_schoenfeld
-
-        try:
-            axes = plot_schoenfeld(results.checks)
-            axes[0].figure.savefig(out / "schoenfeld.png", dpi=130)
-            ax = plot_functional_form(results.checks)
-            ax.figure.savefig(out / "functional_form.png", dpi=130)
-        finally:
-            plt.close("all")
-    write_report(results, out / "report.html", images["png"])
+    for name, image in images.items():
+        (out / name).write_bytes(image)
+    write_report(results, out / "report.html", images["corridor.png"])
 
 
 def _fit_from_model(data, model):
@@ -185,27 +201,45 @@ def _impute(data, model, args):
 def _write_figure(path: Path, draw, *objects, size=(9.5, 4.8), panels: int = 1, dpi=160) -> None:
     """Draw ``draw(*objects, axes)`` (a `mgrisk.plot` function) on a new figure of ``panels``
     axes and save it to ``path``; the figure is closed whatever happens."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, panels, figsize=size, layout="constrained")
+    fig, axes = _pyplot().subplots(1, panels, figsize=size, layout="constrained")
     try:
         draw(*objects, axes)
-        fig.savefig(path, dpi=dpi)
+        path.write_bytes(_image(fig, dpi=dpi))
     finally:
-        plt.close(fig)
+        _pyplot().close(fig)
+
+
+def _read_cohort(args):
+    """The cohort file. A thread meanwhile imports the analysis and matplotlib and loads numba
+    (pandas' parser lets go of the GIL); it has ended when the file is read, so that a fork
+    after it copies no half-done import. A child compiles the likelihood kernels on a fresh
+    install (`_warmup.start`)."""
+    from .tables import read_table
+
+    loading = threading.Thread(target=_load_analysis, daemon=True)
+    loading.start()
+    data = read_table(args.data, sep=args.sep, decimal=args.decimal)
+    loading.join()
+    _warmup.start(len(data))
+    return data
+
+
+def _load_analysis() -> None:
+    try:
+        from . import doseresponse  # noqa: F401  (scipy.special, the design, the Cox engine)
+
+        _warmup.load()
+        _pyplot()
+    except BaseException:  # this thread only saves time: the run imports or compiles again
+        pass
 
 
 def cmd_sensitivity(args) -> int:
     from .models import Model
     from .results_folder import check_out_folder, results_folder
-    from .tables import read_table
 
     check_out_folder(args.out)
-    data = read_table(args.data, sep=args.sep, decimal=args.decimal)
-    _warmup.start(len(data))
+    data = _read_cohort(args)
     model = Model(name="command line", exposure=args.exposure, time=args.time, event=args.event)
     model = model.override(
         entry=args.entry, adjust=args.adjust, cause=args.cause, knots=args.knots, unit=args.unit
@@ -257,11 +291,9 @@ def cmd_demo(args) -> int:
 def cmd_fit(args) -> int:
     from .models import Model, load_model
     from .results_folder import check_out_folder, results_folder
-    from .tables import read_table
 
     check_out_folder(args.out)
-    data = read_table(args.data, sep=args.sep, decimal=args.decimal)
-    _warmup.start(len(data))
+    data = _read_cohort(args)
     if args.model:
         model = load_model(args.model)
     else:
@@ -437,13 +469,6 @@ def cmd_check_shape(args) -> int:
 
 def cmd_meta(args) -> int:
     """Pool published dose-response tables: curve (CSV, JSON), figure and HTML report."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from io import BytesIO
-
-    import matplotlib.pyplot as plt
-
     from .meta import dose_response_meta
     from .meta.report import meta_dict, meta_html
     from .plot import plot_meta
@@ -480,20 +505,19 @@ def cmd_meta(args) -> int:
     )
     ref = None if args.ref is None else float(args.ref)
     curve = fit.curve(None, ref=ref)
-    fig, ax = plt.subplots(figsize=(9.5, 4.8), layout="constrained")
-    plot_meta(fit, ax, ref=ref)
-    png = BytesIO()
-    fig.savefig(png, format="png", dpi=160)
-    plt.close(fig)
+    fig, ax = _pyplot().subplots(figsize=(9.5, 4.8), layout="constrained")
+    try:
+        plot_meta(fit, ax, ref=ref)
+        png = _image(fig)
+    finally:
+        _pyplot().close(fig)
     with results_folder(args.out, command=args.argv, inputs=[args.data]) as out:
         curve.to_csv(out / "meta_curve.csv", index=False)
         (out / "meta.json").write_text(
             json.dumps(meta_dict(fit, curve), indent=2, default=float), encoding="utf-8"
         )
-        (out / "meta.png").write_bytes(png.getvalue())
-        (out / "meta_report.html").write_text(
-            meta_html(fit, png.getvalue(), curve), encoding="utf-8"
-        )
+        (out / "meta.png").write_bytes(png)
+        (out / "meta_report.html").write_text(meta_html(fit, png, curve), encoding="utf-8")
     out = Path(args.out)
     tests = fit.tests()
     print(
@@ -974,15 +998,24 @@ def main(argv: list[str] | None = None) -> int:
         if sys.argv[1:2] != ["explore"]:  # the explorer's server calls kernels from threads
             prefer_fork_safe_threads()
     code = _run(argv)
-    if code == 130 and argv is None:
-        # A Ctrl-C that landed inside a C extension's import leaves Python (< 3.12) set to end
-        # the process by SIGINT at exit, whatever status is returned: end it here, with 130,
-        # after the exit handlers (multiprocessing's releases the pools' semaphores).
-        atexit._run_exitfuncs()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
-    return code
+    if argv is not None:
+        return code
+    _end(code)
+
+
+def _end(code: int) -> NoReturn:
+    """End the command's own process with ``code``, its files written and closed: after the
+    exit handlers (multiprocessing's release the pools' semaphores) and the streams' flush,
+    the operating system frees the run's memory at once, where Python's own exit would free it
+    object by object (0.3 s after a 1M-row fit). It also ends a run whose Ctrl-C landed in a C
+    extension's import with 130: Python (< 3.12) would end that process by SIGINT."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`mgrisk fit ... | head`)
+            pass
+    os._exit(code)
 
 
 def _run(argv: list[str] | None) -> int:

@@ -1,8 +1,13 @@
 """Reading and writing tables: European CSVs read right, every bad file one line naming it."""
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mgrisk.errors import InputError
 from mgrisk.tables import read_table, write_table
@@ -153,3 +158,43 @@ def test_a_failed_write_leaves_the_old_file(cohort, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         write_table(Boom(cohort), path)
     assert path.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["c.csv"]
+
+
+_CELLS = st.sampled_from(["1", "-2", "0.84", "1e3", "", "NA", "x", "True", " 7", "9" * 20, "1,5"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.one_of(st.lists(_CELLS, min_size=3, max_size=3), st.lists(_CELLS, max_size=5)),
+        min_size=1,
+        max_size=12,
+    ),
+    sep=st.sampled_from([",", ";"]),
+)
+def test_a_file_read_as_two_halves_is_the_file_read_whole(rows, sep):
+    """What the two-halves reading of a large file gives (the frame, its file lines, or the
+    error) is what pandas' whole reading gives, whatever the halves hold: missing values,
+    numbers in one half and words in the other, short, long and blank lines."""
+    import mgrisk.tables as tables
+
+    text = sep.join("abc") + "\n" + "".join(sep.join(r) + "\n" for r in rows)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "c.csv"
+        path.write_text(text)
+        read = []
+        for size in (2**62, 0):  # whole, then as two halves
+            tables._HALVES_BYTES, before = size, tables._HALVES_BYTES
+            try:
+                df = read_table(path)
+                read.append((df, list(df.attrs["lines"])))
+            except InputError as exc:
+                read.append(str(exc))
+            finally:
+                tables._HALVES_BYTES = before
+    (whole, halves) = read
+    if isinstance(whole, str):
+        assert halves == whole
+    else:
+        pd.testing.assert_frame_equal(halves[0], whole[0])
+        assert halves[1] == whole[1]

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cox import PreparedCox, risk_set_sums
+from ..cox import PreparedCox, information_weights, risk_set_sums
+from ..cox import weighted_gram as gram
 
 __all__ = ["EventMoments", "event_moments", "within_block_cumsum"]
 
@@ -94,13 +95,7 @@ def weighted_gram(data: PreparedCox, mom: EventMoments, g: np.ndarray) -> np.nda
     """``sum_m g_m sum_k wbar (S2_k / S0_k - a_k a_k^T)``: the information matrix with each
     event time weighted by ``g_m`` (g = 1: the model's information at the estimate)."""
     C = within_block_cumsum(g * mom.haz, data.block_end)
-    e, s = data.exit_pos, data.entry_pos
-    at = e >= 0
-    q = np.zeros(data.n)
-    q[at] = C[e[at]] - np.where(s[at] >= 0, C[np.maximum(s[at], 0)], 0.0)
-    ev = data.event & at
-    q[ev] -= (g * mom.c2)[e[ev]]
-    q *= mom.wr
-    B = (mom.X * q[:, None]).T @ mom.X
+    q = information_weights(mom.wr, data.event, data.exit_pos, data.entry_pos, C, g * mom.c2)
+    lower = gram(mom.X, q)  # the Cox engine's kernel: sum_i q_i x_i x_i^T, lower triangle
     AA = (mom.step_a * (mom.step_wbar * g[mom.step_time])[:, None]).T @ mom.step_a
-    return B - AA
+    return lower + np.tril(lower, -1).T - AA

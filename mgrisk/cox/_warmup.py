@@ -13,10 +13,11 @@ import subprocess
 import sys
 
 import numpy as np
+from numba.types import float64, int64
 
 from . import _kernels
 
-__all__ = ["start", "wait"]
+__all__ = ["load", "start", "wait"]
 
 _child: subprocess.Popen | None = None
 
@@ -35,10 +36,24 @@ def _builds(rows: int):
 
 def _cached(rows: int) -> bool:
     """Whether every kernel that the child would compile has a cache index already."""
+    return all(_in_cache(k) for k in _builds(rows))
+
+
+def _in_cache(kernel) -> bool:
     try:
-        return all(os.path.exists(k._cache._cache_file._index_path) for k in _builds(rows))
+        return os.path.exists(kernel._cache._cache_file._index_path)
     except AttributeError:  # another numba's internals: do not guess
         return True
+
+
+def load() -> None:
+    """Load numba from its cache with a small serial kernel of the fit: 0.2 s, numba's own first
+    load, which every kernel after it then skips. Nothing when it is not cached (the fit
+    compiles what it needs). Safe in a thread: numba loads under its lock, and no threaded
+    kernel is loaded (that would start numba's threads there, and fork warns of them)."""
+    kernel = _kernels._within_block_cumsum
+    if _in_cache(kernel):
+        kernel.compile((float64[::1], int64[::1]))
 
 
 def start(rows: int) -> None:
