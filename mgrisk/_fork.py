@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable
 
 import numba
+from threadpoolctl import threadpool_limits
 
 __all__ = ["apart", "prefer_fork_safe_threads"]
 
@@ -41,6 +42,7 @@ def _fork_safe() -> bool:
 def _child(fn: Callable, conn) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     numba.set_num_threads(1)
+    threadpool_limits(1, user_api="blas")
     try:
         conn.send((True, fn()))
     except BaseException as exc:  # sent back and raised there, as if computed there
@@ -71,6 +73,7 @@ def apart(fn: Callable[[], object], enabled: bool = True) -> Callable[[], object
     send.close()
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
+    blas = threadpool_limits(1, user_api="blas")
 
     def wait():
         try:
@@ -82,6 +85,7 @@ def apart(fn: Callable[[], object], enabled: bool = True) -> Callable[[], object
             raise
         finally:
             numba.set_num_threads(threads)
+            blas.restore_original_limits()
             receive.close()
             child.join(timeout=5.0)
             if child.is_alive():
