@@ -974,20 +974,37 @@ def cmd_explore(args) -> int:
 def _interrupts():
     """Ctrl-C raises KeyboardInterrupt as usual, and is remembered: an exception it causes
     elsewhere (a C extension's import turns it into ImportError, a pool into
-    BrokenProcessPool) is then reported as the interrupt it is."""
+    BrokenProcessPool) is then reported as the interrupt it is. Where C code drops it (numba's
+    compiler calls back into Python from C, and there an exception is only printed), a thread
+    sends it again, to be raised once that C code has returned, so that it ends the run."""
     seen = {"interrupted": False}
     if threading.current_thread() is not threading.main_thread():
         yield seen
         return
+    ended, resent = threading.Event(), []
 
     def handler(signum, frame):
-        seen["interrupted"] = True
-        raise KeyboardInterrupt
+        if not ended.is_set():
+            seen["interrupted"] = True
+            raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, handler)
+    def unraisable(info):
+        if isinstance(info.exc_value, KeyboardInterrupt) and not ended.is_set():
+            resent.append(threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGINT)))
+            resent[-1].start()
+        else:
+            hook(info)
+
+    previous, hook = signal.signal(signal.SIGINT, handler), sys.unraisablehook
+    sys.unraisablehook = unraisable
     try:
         yield seen
     finally:
+        ended.set()  # a signal still on its way finds the handler here, and is ignored
+        for timer in resent:
+            timer.cancel()
+            timer.join()
+        sys.unraisablehook = hook
         signal.signal(signal.SIGINT, previous)
 
 

@@ -133,3 +133,22 @@ def _die(chunk):
 def test_a_dying_worker_is_one_clear_error():
     with pytest.raises(MgriskError, match=r"a worker process stopped unexpectedly"):
         list(run_chunks(_die, list(range(4)), jobs=2))
+
+
+def test_an_interrupt_that_c_code_drops_is_raised_again():
+    """Ctrl-C while C code runs a Python callback (numba's compiler stores each kernel in its
+    cache that way): ctypes prints the KeyboardInterrupt and drops it; the command line raises
+    it again, so that the run ends instead of going on."""
+    import ctypes
+
+    from mgrisk.cli import _interrupts
+
+    @ctypes.CFUNCTYPE(None)
+    def callback():
+        signal.raise_signal(signal.SIGINT)  # the handler raises here, inside the callback
+        sum(range(1000))
+
+    with pytest.raises(KeyboardInterrupt), _interrupts() as seen:
+        callback()
+        time.sleep(5)  # the run going on: never reached when the interrupt is raised again
+    assert seen["interrupted"]
