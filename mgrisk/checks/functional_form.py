@@ -20,7 +20,7 @@ from ..cox import PreparedCox
 from ..splines import rcs_basis, rcs_knots
 from ._moments import event_moments, within_block_cumsum
 
-__all__ = ["log_hr_over_time", "martingale_check", "martingale_residuals", "smooth"]
+__all__ = ["log_hr_over_time", "martingale_check", "martingale_residuals", "smooth", "smooths"]
 
 
 def smooth(x, y, grid, knots: int = 4, level: float = 0.95, weights=None) -> pd.DataFrame:
@@ -39,7 +39,28 @@ def smooth(x, y, grid, knots: int = 4, level: float = 0.95, weights=None) -> pd.
     x, y = np.asarray(x, float), np.asarray(y, float)
     ok = np.isfinite(y)
     w = np.ones(ok.sum()) if weights is None else np.asarray(weights, float)[ok]
-    return _fit(*_design(x[ok], grid, knots), y[ok], w, level)
+    return _fit(*_design(x[ok], grid, knots), y[ok][:, None], w, level)[0]
+
+
+def smooths(x, ys: dict[str, np.ndarray], grid, knots: int = 4) -> dict[str, pd.DataFrame]:
+    """`smooth` of each of ``ys`` on the same x: one spline design and one solve for all the
+    complete ones (a y with missing values gets its own).
+
+    >>> x = np.linspace(0, 1, 200)
+    >>> out = smooths(x, {"a": 2 * x, "b": np.where(x < 0.5, np.nan, x)}, [0.75])
+    >>> [round(float(f.fit.iloc[0]), 10) for f in out.values()]
+    [1.5, 0.75]
+    """
+    x = np.asarray(x, float)
+    ys = {name: np.asarray(y, float) for name, y in ys.items()}
+    complete = [name for name, y in ys.items() if np.isfinite(y).all()]
+    fits = {}
+    if complete:
+        Y = np.column_stack([ys[name] for name in complete])
+        fits = dict(zip(complete, _fit(*_design(x, grid, knots), Y, np.ones(x.size)), strict=True))
+    return {
+        name: fits[name] if name in fits else smooth(x, y, grid, knots) for name, y in ys.items()
+    }
 
 
 def _design(x, grid, knots: int) -> tuple[np.ndarray, np.ndarray]:
@@ -58,20 +79,22 @@ def _design(x, grid, knots: int) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _fit(A, G, grid, y, w, level: float = 0.95) -> pd.DataFrame:
-    """Weighted least squares of y on A (normal equations: p x p, cheap for a million points),
-    evaluated at G, with a pointwise band from the residual variance."""
+def _fit(A, G, grid, Y, w, level: float = 0.95) -> list[pd.DataFrame]:
+    """Weighted least squares of each column of Y on A (normal equations: p x p, cheap for a
+    million points), evaluated at G, with a pointwise band from its residual variance."""
     Aw = A * w[:, None]
     XtX_inv = np.linalg.pinv(Aw.T @ A)
-    coef = XtX_inv @ (Aw.T @ y)
-    resid = y - A @ coef
-    sigma2 = float(w @ resid**2 / max(y.size - A.shape[1], 1))
+    coef = XtX_inv @ (Aw.T @ Y)
+    resid = Y - A @ coef
+    sigma2 = w @ resid**2 / max(Y.shape[0] - A.shape[1], 1)
     fit = G @ coef
-    se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", G, XtX_inv, G) * sigma2, 0.0))
+    leverage = np.einsum("ij,jk,ik->i", G, XtX_inv, G)
+    se = np.sqrt(np.maximum(leverage[:, None] * sigma2, 0.0))
     z = ndtri(0.5 + level / 2)
-    return pd.DataFrame(
-        {"x": grid, "fit": fit, "se": se, "lower": fit - z * se, "upper": fit + z * se}
-    )
+    return [
+        pd.DataFrame({"x": grid, "fit": f, "se": e, "lower": f - z * e, "upper": f + z * e})
+        for f, e in zip(fit.T, se.T, strict=True)
+    ]
 
 
 def martingale_residuals(data: PreparedCox, beta_scaled: np.ndarray, efron: bool) -> np.ndarray:
@@ -119,11 +142,13 @@ def martingale_check(
         mean of log_ratio over the grid).
     """
     x = np.asarray(x, float)
-    A, G, grid = _design(x, grid, knots)  # one spline basis for the three smooths
     martingale = np.asarray(martingale, float)
-    sm = _fit(A, G, grid, martingale, np.ones(x.size))
-    counts = np.column_stack([event, event - martingale])  # observed and expected events
-    observed, expected = (G @ np.linalg.pinv(A.T @ A) @ (A.T @ counts)).T
+    sm, observed, expected = _fit(  # the residuals, the observed and the expected events
+        *_design(x, grid, knots),
+        np.column_stack([martingale, event, event - martingale]),
+        np.ones(x.size),
+    )
+    observed, expected = observed.fit.to_numpy(), expected.fit.to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.log(np.where((observed > 0) & (expected > 0), observed / expected, np.nan))
     fitted = np.asarray(fitted_log_hr, float)
@@ -154,7 +179,8 @@ def log_hr_over_time(
     """
     t = residuals["ttime"].to_numpy()
     grid = np.linspace(t.min(), t.max(), n_points)
-    B = np.column_stack([smooth(t, residuals[c].to_numpy(), grid).fit for c in columns])
+    fits = smooths(t, {c: residuals[c].to_numpy() for c in columns}, grid).values()
+    B = np.column_stack([f.fit for f in fits])
     out = [
         pd.DataFrame({"ttime": grid, "value": lab, "log_hr": B @ d})
         for d, lab in zip(D, labels, strict=True)

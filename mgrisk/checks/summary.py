@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..splines import rcs_basis
 from .concordance import Concordance
-from .functional_form import log_hr_over_time, smooth
+from .functional_form import log_hr_over_time, smooths
 
 if TYPE_CHECKING:
     from ..doseresponse import DoseResponse
@@ -79,17 +79,15 @@ def model_checks(fit: DoseResponse, alpha: float = 0.05, transform: str = "km") 
     labels = [f"{v:.3g}{curve.unit_suffix} vs {ref:.3g}" for v in values]
     t = residuals["ttime"].to_numpy()
     grid = np.linspace(t.min(), t.max(), 80)
-    smooths = [
-        smooth(t, residuals[term].to_numpy(), grid).rename(columns={"x": "ttime"}).assign(term=term)
-        for term in fit.design.terms
-    ]
+    smoothed = smooths(t, {term: residuals[term].to_numpy() for term in fit.design.terms}, grid)
+    smoothed = [s.rename(columns={"x": "ttime"}).assign(term=term) for term, s in smoothed.items()]
     return ModelChecks(
         ph=fit.ph_test(transform, True),
         transform=transform,
         alpha=alpha,
         concordance=fit.concordance(),
         schoenfeld=residuals,
-        schoenfeld_smooth=pd.concat(smooths, ignore_index=True),
+        schoenfeld_smooth=pd.concat(smoothed, ignore_index=True),
         log_hr_over_time=log_hr_over_time(columns, names, D, labels),
         functional_form=fit.martingale_check(),
         exposure=fit.settings.exposure,
