@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cox import CoxResult, PreparedCox
+from ..cox import CoxResult, PreparedCox, argsort_times
 from ._concordance_kernel import concordance_counts
 
 __all__ = ["Concordance", "concordance"]
@@ -52,7 +52,7 @@ def _ranks(score: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, int]:
     (scores within the tie tolerance are one): below, equal to or above each. Rank 2k - 1 is
     the k-th death score, rank 2k the gap above it; the kernel's trees then have a slot per
     death score, not per row (85,000 instead of 1M: they stay in the processor's cache)."""
-    order = np.argsort(score, kind="stable")
+    order = argsort_times(score - score.min())  # stable (a radix sort on large data)
     s = score[order]
     spread = s[-1] - s[0]
     new = np.r_[True, np.diff(s) > TIE_TOLERANCE * max(spread, 1e-300)]
@@ -94,6 +94,9 @@ def concordance(data: PreparedCox, fit: CoxResult | np.ndarray) -> Concordance:
     if data.entry is None:
         entry = np.empty(0)
         by_entry = np.empty(0, dtype=np.int64)
+    elif len(data.strata_labels) < 2:  # rows by entry, latest first (ties in any order)
+        entry = data.entry
+        by_entry = argsort_times(entry)[::-1].copy()
     else:
         entry = data.entry
         by_entry = np.lexsort((-entry, -data.strata)).astype(np.int64)
