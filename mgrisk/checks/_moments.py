@@ -23,9 +23,10 @@ __all__ = ["EventMoments", "event_moments", "within_block_cumsum"]
 
 @dataclass(frozen=True)
 class EventMoments:
-    """Efron steps of every event time of a fit (see `event_moments`); X centred, unscaled."""
+    """Efron steps of every event time of a fit (see `event_moments`), for the covariates as
+    given minus their means: ``data.X * scale`` (not stored: sums are rescaled instead)."""
 
-    X: np.ndarray  # (n, p) covariates as given minus their means, stored order
+    scale: np.ndarray  # (p,) the prepared columns' scales
     wr: np.ndarray  # (n,) w exp(eta - shift)
     step_time: np.ndarray  # (K,) event time index of each Efron step
     step_f: np.ndarray  # (K,) the deaths' removed share k/d
@@ -53,12 +54,13 @@ def event_moments(data: PreparedCox, beta_scaled: np.ndarray, efron: bool) -> Ev
 
     Deaths with weight 0 count as the Cox engine counts them: not at all.
     """
-    X = np.asfortranarray(data.X * data.scale)
-    eta = data.X @ beta_scaled + data.offset
+    X, scale = data.X, data.scale
+    eta = X @ beta_scaled + data.offset
     shift = 0.5 * (eta.max() + eta.min())
     wr = data.weights * np.exp(eta - shift)
     E = data.death_ptr.size - 1
     S0, S1 = risk_set_sums(X, wr, data.exit_pos, data.entry_pos, data.block_end, E)
+    S1 = S1 * scale
     rows = data.death_rows
     time_of = np.repeat(np.arange(E), np.diff(data.death_ptr))
     w = data.weights[rows]
@@ -70,9 +72,10 @@ def event_moments(data: PreparedCox, beta_scaled: np.ndarray, efron: bool) -> Ev
     p = X.shape[1]
     D1 = np.empty((E, p))
     death_wx = np.empty((E, p))
+    Xd = X[rows] * scale  # the deaths' covariates
     for j in range(p):
-        D1[:, j] = np.bincount(time_of, weights=wr[rows] * X[rows, j], minlength=E)
-        death_wx[:, j] = np.bincount(time_of, weights=w * X[rows, j], minlength=E)
+        D1[:, j] = np.bincount(time_of, weights=wr[rows] * Xd[:, j], minlength=E)
+        death_wx[:, j] = np.bincount(time_of, weights=w * Xd[:, j], minlength=E)
     K = np.where((d > 1) & efron, d, np.minimum(d, 1))
     step_time = np.repeat(np.arange(E), K)
     first_step = np.r_[0, np.cumsum(K)[:-1]]
@@ -88,7 +91,7 @@ def event_moments(data: PreparedCox, beta_scaled: np.ndarray, efron: bool) -> Ev
     Kd = np.maximum(K, 1)
     for j in range(p):
         amean[:, j] = np.bincount(step_time, weights=a[:, j], minlength=E) / Kd
-    return EventMoments(X, wr, step_time, f, wbar, a, haz, c2, amean, death_w, death_wx)
+    return EventMoments(scale, wr, step_time, f, wbar, a, haz, c2, amean, death_w, death_wx)
 
 
 def weighted_gram(data: PreparedCox, mom: EventMoments, g: np.ndarray) -> np.ndarray:
@@ -96,6 +99,6 @@ def weighted_gram(data: PreparedCox, mom: EventMoments, g: np.ndarray) -> np.nda
     event time weighted by ``g_m`` (g = 1: the model's information at the estimate)."""
     C = within_block_cumsum(g * mom.haz, data.block_end)
     q = information_weights(mom.wr, data.event, data.exit_pos, data.entry_pos, C, g * mom.c2)
-    lower = gram(mom.X, q)  # the Cox engine's kernel: sum_i q_i x_i x_i^T, lower triangle
+    lower = gram(data.X, q) * np.outer(mom.scale, mom.scale)  # the Cox engine's kernel
     AA = (mom.step_a * (mom.step_wbar * g[mom.step_time])[:, None]).T @ mom.step_a
     return lower + np.tril(lower, -1).T - AA

@@ -229,8 +229,8 @@ def scaled_schoenfeld(
     terms = _terms(fit, terms)
     rows = data.death_rows
     time_of = np.repeat(np.arange(data.death_ptr.size - 1), np.diff(data.death_ptr))
-    resid = mom.X[rows] - mom.amean[time_of]
-    used = _used(data, mom.X)
+    resid = data.X[rows] * mom.scale - mom.amean[time_of]
+    used = _used(data, data.X)
     wtmat = sum(np.minimum.outer(u, u) for u in used)
     vmean = parts.info / np.where(wtmat == 0, 1.0, wtmat)
     beta = fit.beta
