@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from ._fork import prefer_fork_safe_threads
-from ._memory import keep_freed_memory
+from ._memory import steady_memory
 from .cox import _warmup
 from .errors import MgriskError
 
@@ -1011,7 +1011,7 @@ def _interrupts():
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2: bad input, 130: interrupted)."""
     if argv is None:  # this process is the command's own
-        keep_freed_memory()
+        steady_memory()
         if sys.argv[1:2] != ["explore"]:  # the explorer's server calls kernels from threads
             prefer_fork_safe_threads()
     code = _run(argv)
