@@ -198,3 +198,46 @@ def test_a_file_read_as_two_halves_is_the_file_read_whole(rows, sep):
     else:
         pd.testing.assert_frame_equal(halves[0], whole[0])
         assert halves[1] == whole[1]
+
+
+def _wide_file(path: Path, rows: int, cells: dict[tuple[int, int], str]) -> bytes:
+    """A CSV of 64 integer columns (pandas then reads 8,192-row chunks); ``cells`` sets a few."""
+    body = np.arange(rows)[:, None] % 7 + np.zeros(64, dtype=int)
+    lines = [",".join(f"c{j}" for j in range(64))]
+    for i, row in enumerate(body.astype(str).tolist()):
+        for j in range(64):
+            row[j] = cells.get((i, j), row[j])
+        lines.append(",".join(row))
+    raw = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(raw)
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("cells", "kept"),
+    [
+        ({(10000, 1): "1.5", (30000, 1): "2.5"}, True),  # integer chunks merged into floats
+        ({(10000, 1): "x", (30000, 1): "y"}, False),  # chunks of words, chunks of numbers
+        ({(10000, 2): str(2**64 - 1), (30000, 2): "1e300"}, False),  # two integer kinds
+        ({(10000, 3): "True", (30000, 3): "False"}, False),  # chunks of booleans
+    ],
+    ids=["ints and floats", "numbers and words", "two integer kinds", "booleans"],
+)
+def test_pandas_chunks_are_kept_only_as_the_whole_read(tmp_path, cells, kept):
+    """Two halves read in pandas' chunks give the frame pandas reads whole, or are dropped for
+    the whole reading: a column whose chunks pandas merged into other values is noticed."""
+    import mgrisk.tables as tables
+
+    path = tmp_path / "wide.csv"
+    raw = _wide_file(path, 40000, cells)
+    options = dict(sep=",", decimal=".", encoding="utf-8", skipinitialspace=True)
+    halves = tables._halves(
+        raw, raw.find(b"\n", len(raw) // 2) + 1, {**options, "skip_blank_lines": True}
+    )
+    assert (halves is not None) == kept
+    whole = pd.read_csv(path, low_memory=False, **options)
+    tables._HALVES_BYTES, before = 0, tables._HALVES_BYTES
+    try:
+        pd.testing.assert_frame_equal(read_table(path), whole, check_exact=True)
+    finally:
+        tables._HALVES_BYTES = before
