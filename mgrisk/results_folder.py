@@ -16,6 +16,7 @@ import os
 import secrets
 import shutil
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -203,7 +204,31 @@ def file_record(path: str | Path) -> dict:
     return {"path": str(path), "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def _run_record(folder: Path, command, inputs, seed, extra) -> dict:
+def _meanwhile(fn):
+    """Start ``fn()`` in a thread (hashing lets go of the GIL); returns a function that waits
+    for its value (or raises what it raised)."""
+    done: list = []
+
+    def run():
+        try:
+            done.append((True, fn()))
+        except BaseException as exc:
+            done.append((False, exc))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join()
+        ok, value = done[0]
+        if not ok:
+            raise value
+        return value
+
+    return wait
+
+
+def _run_record(folder: Path, command, inputs: list[dict], seed, extra) -> dict:
     from . import __version__
 
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != RUN_RECORD)
@@ -213,7 +238,7 @@ def _run_record(folder: Path, command, inputs, seed, extra) -> dict:
         "python": sys.version.split()[0],
         "utc_time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "seed": seed,
-        "inputs": [file_record(p) for p in inputs],
+        "inputs": inputs,
         "files": [{**file_record(p), "path": str(p.relative_to(folder))} for p in files],
         **(extra or {}),
     }
@@ -259,9 +284,10 @@ def results_folder(
     target = check_out_folder(out)
     created = _make_parents(target)
     tmp = _fresh_dir(target.parent, f".{target.name}{_TMP}")
+    fingerprints = _meanwhile(lambda: [file_record(p) for p in inputs])  # the files as read
     try:
         yield tmp
-        record = _run_record(tmp, command, inputs, seed, extra)
+        record = _run_record(tmp, command, fingerprints(), seed, extra)
         (tmp / RUN_RECORD).write_text(json.dumps(record, indent=2) + "\n")
         _swap_in(tmp, target)
     except BaseException:
