@@ -214,12 +214,12 @@ def _read_cohort(args):
     (pandas' parser lets go of the GIL); it has ended when the file is read, so that a fork
     after it copies no half-done import. A child compiles the likelihood kernels on a fresh
     install (`_warmup.start`)."""
+    from ._meanwhile import meanwhile
     from .tables import read_table
 
-    loading = threading.Thread(target=_load_analysis, daemon=True)
-    loading.start()
+    loaded = meanwhile(_load_analysis)
     data = read_table(args.data, sep=args.sep, decimal=args.decimal)
-    loading.join()
+    loaded()
     _warmup.start(len(data))
     return data
 

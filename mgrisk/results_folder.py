@@ -16,11 +16,11 @@ import os
 import secrets
 import shutil
 import sys
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from ._meanwhile import meanwhile
 from .errors import InputError
 
 __all__ = [
@@ -204,30 +204,6 @@ def file_record(path: str | Path) -> dict:
     return {"path": str(path), "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def _meanwhile(fn):
-    """Start ``fn()`` in a thread (hashing lets go of the GIL); returns a function that waits
-    for its value (or raises what it raised)."""
-    done: list = []
-
-    def run():
-        try:
-            done.append((True, fn()))
-        except BaseException as exc:
-            done.append((False, exc))
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-
-    def wait():
-        thread.join()
-        ok, value = done[0]
-        if not ok:
-            raise value
-        return value
-
-    return wait
-
-
 def _run_record(folder: Path, command, inputs: list[dict], seed, extra) -> dict:
     from . import __version__
 
@@ -284,7 +260,7 @@ def results_folder(
     target = check_out_folder(out)
     created = _make_parents(target)
     tmp = _fresh_dir(target.parent, f".{target.name}{_TMP}")
-    fingerprints = _meanwhile(lambda: [file_record(p) for p in inputs])  # the files as read
+    fingerprints = meanwhile(lambda: [file_record(p) for p in inputs])  # the files as read
     try:
         yield tmp
         record = _run_record(tmp, command, fingerprints(), seed, extra)
