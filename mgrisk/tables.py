@@ -43,6 +43,11 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")  # as pandas counts lines
 _POINT_DECIMAL = re.compile(r"^\s*[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\s*$")
 
 
+# pandas' warning that its chunks read a column as different types, for this module's calls
+# only: `_halves` checks the types itself (a filter, not catch_warnings: threads read at once).
+warnings.filterwarnings("ignore", category=pd.errors.DtypeWarning, module=__name__)
+
+
 def _separator(sep: str | None) -> str | None:
     if sep is None:
         return None
@@ -156,14 +161,12 @@ def _halves(raw: bytes, cut: int, options: dict) -> pd.DataFrame | None:
         except Exception as exc:
             second.append(exc)
 
-    with warnings.catch_warnings():  # both threads' pandas, on its chunks' types: checked below
-        warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-        worker = threading.Thread(target=read_second, daemon=True)
-        worker.start()
-        try:
-            first = pd.read_csv(io.BytesIO(memoryview(raw)[:cut]), **options)
-        finally:
-            worker.join()
+    worker = threading.Thread(target=read_second, daemon=True)
+    worker.start()
+    try:
+        first = pd.read_csv(io.BytesIO(memoryview(raw)[:cut]), **options)
+    finally:
+        worker.join()
     halves = [first, second[0]]
     alike = all(
         isinstance(h, pd.DataFrame)

@@ -223,6 +223,7 @@ def _wide_file(path: Path, rows: int, cells: dict[tuple[int, int], str]) -> byte
     ],
     ids=["ints and floats", "numbers and words", "two integer kinds", "booleans"],
 )
+@pytest.mark.filterwarnings("ignore::pandas.errors.DtypeWarning")  # pytest's filters come first
 def test_pandas_chunks_are_kept_only_as_the_whole_read(tmp_path, cells, kept):
     """Two halves read in pandas' chunks give the frame pandas reads whole, or are dropped for
     the whole reading: a column whose chunks pandas merged into other values is noticed."""
