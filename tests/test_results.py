@@ -140,3 +140,14 @@ def test_quantile_table_failure_is_a_note_not_a_failed_run(cohort):
     r = fit.results()
     assert r.quantiles is None and "Q1 have no events" in r.notes["quantiles"]
     assert "not estimable: quantile categories Q1 have no events" in summary_text(r)
+
+
+def test_a_result_asked_for_in_other_words_is_not_fitted_again(cohort):
+    """quantile_table(), quantile_table(5) and quantile_table(q=5) are one analysis: the run's
+    table is the one the user asked for, fitted once."""
+    fit = fit_dose_response(cohort, "mg", "exit", "event", entry="entry", adjust="female")
+    table = fit.quantile_table()
+    fits = fit.n_fits
+    assert fit.quantile_table(5) is table and fit.quantile_table(q=5, level=0.95) is table
+    assert fit.results(quantiles=5).quantiles is table
+    assert fit.n_fits == fits + 3  # the run's own: trend and two-lines (2), not the table again
