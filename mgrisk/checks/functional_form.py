@@ -38,7 +38,7 @@ def smooth(x, y, grid, knots: int = 4, level: float = 0.95, weights=None) -> pd.
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
     ok = np.isfinite(y)
-    w = np.ones(ok.sum()) if weights is None else np.asarray(weights, float)[ok]
+    w = None if weights is None else np.asarray(weights, float)[ok]
     return _fit(*_design(x[ok], grid, knots), y[ok][:, None], w, level)[0]
 
 
@@ -57,7 +57,7 @@ def smooths(x, ys: dict[str, np.ndarray], grid, knots: int = 4) -> dict[str, pd.
     fits = {}
     if complete:
         Y = np.column_stack([ys[name] for name in complete])
-        fits = dict(zip(complete, _fit(*_design(x, grid, knots), Y, np.ones(x.size)), strict=True))
+        fits = dict(zip(complete, _fit(*_design(x, grid, knots), Y), strict=True))
     return {
         name: fits[name] if name in fits else smooth(x, y, grid, knots) for name, y in ys.items()
     }
@@ -79,14 +79,17 @@ def _design(x, grid, knots: int) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _fit(A, G, grid, Y, w, level: float = 0.95) -> list[pd.DataFrame]:
-    """Weighted least squares of each column of Y on A (normal equations: p x p, cheap for a
-    million points), evaluated at G, with a pointwise band from its residual variance."""
-    Aw = A * w[:, None]
+def _fit(A, G, grid, Y, w=None, level: float = 0.95) -> list[pd.DataFrame]:
+    """Least squares of each column of Y on A, weighted by ``w`` (None: unweighted; normal
+    equations: p x p, cheap for a million points; no n x p temporaries beyond the residuals),
+    evaluated at G, with a pointwise band from its residual variance."""
+    Aw = A if w is None else A * w[:, None]
     XtX_inv = np.linalg.pinv(Aw.T @ A)
     coef = XtX_inv @ (Aw.T @ Y)
-    resid = Y - A @ coef
-    sigma2 = w @ resid**2 / max(Y.shape[0] - A.shape[1], 1)
+    resid = A @ coef
+    np.subtract(Y, resid, out=resid)
+    squares = np.einsum("ij,ij->j", resid, resid) if w is None else w @ resid**2
+    sigma2 = squares / max(Y.shape[0] - A.shape[1], 1)
     fit = G @ coef
     leverage = np.einsum("ij,jk,ik->i", G, XtX_inv, G)
     se = np.sqrt(np.maximum(leverage[:, None] * sigma2, 0.0))
@@ -146,7 +149,6 @@ def martingale_check(
     sm, observed, expected = _fit(  # the residuals, the observed and the expected events
         *_design(x, grid, knots),
         np.column_stack([martingale, event, event - martingale]),
-        np.ones(x.size),
     )
     observed, expected = observed.fit.to_numpy(), expected.fit.to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
