@@ -107,8 +107,11 @@ def _plain(raw: bytes, sep: str, rows: int, fields: int) -> bool:
     leaves no room for a short one.)"""
     if _quoted(raw):
         return False
-    lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
-    return lines == rows + 1 and raw.count(sep.encode()) == lines * (fields - 1)
+    from ._text_kernel import byte_counts
+
+    ends, seps = byte_counts(np.frombuffer(raw, np.uint8), ord(sep))
+    lines = ends + (not raw.endswith(b"\n"))
+    return lines == rows + 1 and seps == lines * (fields - 1)
 
 
 def _line_numbers(path: Path, raw: bytes, encoding: str, sep: str, fields: int) -> np.ndarray:

@@ -242,3 +242,12 @@ def test_pandas_chunks_are_kept_only_as_the_whole_read(tmp_path, cells, kept):
         pd.testing.assert_frame_equal(read_table(path), whole, check_exact=True)
     finally:
         tables._HALVES_BYTES = before
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.binary(max_size=300), sep=st.sampled_from([",", ";", "\t"]))
+def test_byte_counts_are_pythons(raw, sep):
+    from mgrisk._text_kernel import byte_counts
+
+    got = byte_counts(np.frombuffer(raw, np.uint8), ord(sep))
+    assert got == (raw.count(b"\n"), raw.count(sep.encode()))
