@@ -204,17 +204,7 @@ def test_fixed_linear_is_inverse_variance_mean():
     d = np.array([1.0, 2.0, 0.5])
     y = np.array([0.1, 0.5, 0.02])
     s = np.array([0.05, 0.1, 0.04])
-    fit = dose_response_meta(
-        _slopes_table(d, y, s),
-        study="id",
-        dose="dose",
-        log_rr="b",
-        se="s",
-        covariance="independent",
-        knots=None,
-        method="fixed",
-        categories="point",
-    )
+    fit = _slopes_meta(d, y, s, method="fixed")
     w = d**2 / s**2
     assert fit.coef[0] == pytest.approx(np.sum(w * y / d) / w.sum(), rel=1e-12)
     assert fit.cov[0, 0] == pytest.approx(1 / w.sum(), rel=1e-12)
@@ -228,17 +218,7 @@ def test_hksj_is_knapp_hartung_in_one_dimension():
     d = np.array([1.0, 2.0, 0.5, 1.5, 1.0])
     y = np.array([0.1, 0.5, 0.02, 0.3, 0.35])
     s = np.array([0.05, 0.1, 0.04, 0.08, 0.06])
-    fit = dose_response_meta(
-        _slopes_table(d, y, s),
-        study="id",
-        dose="dose",
-        log_rr="b",
-        se="s",
-        covariance="independent",
-        knots=None,
-        categories="point",
-        ci="hksj",
-    )
+    fit = _slopes_meta(d, y, s, ci="hksj")
     b, v, tau2 = y / d, (s / d) ** 2, fit.psi[0, 0]
     w = 1 / (v + tau2)
     mean = np.sum(w * b) / w.sum()
@@ -250,16 +230,28 @@ def test_hksj_is_knapp_hartung_in_one_dimension():
     assert np.log(c.upper.iloc[0]) == pytest.approx(mean + t_dist.ppf(0.975, 4) * se, rel=1e-6)
 
 
-def _slopes_table(d, y, s) -> pd.DataFrame:
-    """One study per dose d: the reference at 0 and one category with log RR y (SE s)."""
+def _slopes_meta(d, y, s, **options):
+    """The linear meta-analysis of one study per dose d: the reference at 0 and one category
+    with log RR y (SE s), independent errors, each category's RR at its dose."""
     k = len(d)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "id": np.repeat(np.arange(1, k + 1), 2),
             "dose": np.ravel(np.column_stack([np.zeros(k), d])),
             "b": np.ravel(np.column_stack([np.zeros(k), y])),
             "s": np.ravel(np.column_stack([np.full(k, np.nan), s])),
         }
+    )
+    return dose_response_meta(
+        table,
+        study="id",
+        dose="dose",
+        log_rr="b",
+        se="s",
+        covariance="independent",
+        knots=None,
+        categories="point",
+        **options,
     )
 
 

@@ -48,23 +48,27 @@ def _noise_free_table(mus):
     parts = []
     for s, mu in enumerate(mus):
         means, dose = _dense_category_means(mu)
-        cases = 1000 * means / means.mean()
-        se = np.sqrt(1 / cases + 1 / cases[0])
-        se[0] = np.nan
-        parts.append(
-            pd.DataFrame(
-                {
-                    "study": s,
-                    "dose": dose,
-                    "log_rr": np.log(means / means[0]),
-                    "se": se,
-                    "cases": cases,
-                    "n": 1e5,
-                    "type": "ir",
-                }
-            )
-        )
+        parts.append(_study_rows(s, dose, means))
     return pd.concat(parts, ignore_index=True)
+
+
+def _study_rows(study, dose, means) -> pd.DataFrame:
+    """A study's quintile rows whose log RRs are the exact ratios of the categories' average
+    risks ``means`` (the first the reference), with Poisson-like SEs from 1,000 cases."""
+    cases = 1000 * means / means.mean()
+    se = np.sqrt(1 / cases + 1 / cases[0])
+    se[0] = np.nan
+    return pd.DataFrame(
+        {
+            "study": study,
+            "dose": dose,
+            "log_rr": np.log(means / means[0]),
+            "se": se,
+            "cases": cases,
+            "n": 1e5,
+            "type": "ir",
+        }
+    )
 
 
 def test_exposure_fit_is_the_normal_of_the_medians():
@@ -116,23 +120,7 @@ def _gamma_table(mus, shape=4.0):
             np.sum((risk * w)[(x > a) & (x <= b)]) / np.sum(w[(x > a) & (x <= b)])
             for a, b in pairwise(cuts)
         ]
-        means = np.array(means)
-        cases = 1000 * means / means.mean()
-        se = np.sqrt(1 / cases + 1 / cases[0])
-        se[0] = np.nan
-        parts.append(
-            pd.DataFrame(
-                {
-                    "study": s,
-                    "dose": g.ppf((2 * np.arange(5) + 1) / 10),
-                    "log_rr": np.log(means / means[0]),
-                    "se": se,
-                    "cases": cases,
-                    "n": 1e5,
-                    "type": "ir",
-                }
-            )
-        )
+        parts.append(_study_rows(s, g.ppf((2 * np.arange(5) + 1) / 10), np.array(means)))
     return pd.concat(parts, ignore_index=True)
 
 
