@@ -9,18 +9,19 @@ skipped), so that later checks can name the line a person sees.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.util
 import io
 import os
 import re
-import threading
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ._meanwhile import meanwhile
 from .errors import InputError
 from .results_folder import check_out_file, replace_file
 
@@ -155,25 +156,17 @@ def _halves(raw: bytes, cut: int, options: dict) -> pd.DataFrame | None:
     """``raw[:cut]`` and the header with ``raw[cut:]`` read by two threads, in pandas' chunks;
     None unless the frame is the whole reading's (see `_read_csv`)."""
     names = list(pd.read_csv(io.BytesIO(raw[: raw.find(b"\n") + 1]), **options).columns)
-    second: list = []
-
-    def read_second():
-        try:
-            view = io.BytesIO(memoryview(raw)[cut:])
-            second.append(pd.read_csv(view, header=None, names=names, **options))
-        except Exception as exc:
-            second.append(exc)
-
-    worker = threading.Thread(target=read_second, daemon=True)
-    worker.start()
+    rest = io.BytesIO(memoryview(raw)[cut:])
+    second = meanwhile(lambda: pd.read_csv(rest, header=None, names=names, **options))
     try:
         first = pd.read_csv(io.BytesIO(memoryview(raw)[:cut]), **options)
-    finally:
-        worker.join()
-    halves = [first, second[0]]
+    except Exception:
+        with contextlib.suppress(Exception):  # the whole reading names the problem
+            second()
+        raise
+    halves = [first, second()]
     alike = all(
-        isinstance(h, pd.DataFrame)
-        and isinstance(h.index, pd.RangeIndex)
+        isinstance(h.index, pd.RangeIndex)
         and list(h.columns) == names
         and h.dtypes.equals(first.dtypes)
         for h in halves
