@@ -152,3 +152,20 @@ def test_an_interrupt_that_c_code_drops_is_raised_again():
         callback()
         time.sleep(5)  # the run going on: never reached when the interrupt is raised again
     assert seen["interrupted"]
+
+
+def test_ctrl_c_in_a_held_block_is_raised_when_it_ends():
+    """A Ctrl-C that another thread takes while the pool starts or stops its workers waits for
+    the block to end (else a worker started but not yet counted would be left running)."""
+    import threading
+
+    from mgrisk._pool import _sigint_held
+
+    reached = []
+    with pytest.raises(KeyboardInterrupt), _sigint_held():
+        sender = threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGINT))
+        sender.start()  # this thread has SIGINT blocked: the sender's thread takes it
+        sender.join()
+        time.sleep(0.2)  # Python's handler runs on this thread meanwhile
+        reached.append("end of the block")
+    assert reached == ["end of the block"]
