@@ -126,9 +126,16 @@ def driver():
 
 
 def _wait(predicate, timeout: float, what: str):
+    """``predicate()`` once it is true; an element Shiny replaced while it was read (a stale
+    reference) counts as not yet."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except StaleElementReferenceException:
+            value = None
         if value:
             return value
         time.sleep(0.05)
