@@ -4,9 +4,10 @@ Ctrl-C belongs to this process alone: worker processes are started with SIGINT b
 terminal sends it to the whole process group, and a worker interrupted while importing would
 print a traceback), and on Ctrl-C or an error this process cancels what has not started and
 terminates the workers before the exception goes on, so no worker outlives the call. While
-workers start and while they are stopped, Ctrl-C is held back and raised after (a Ctrl-C taken
-by another thread used to cut the start short and leave a worker running: 7 runs in 8 at 1.2-1.8
-s into a bootstrap).
+workers start, while this process looks at their futures (at most 0.1 s at a time) and while the
+workers are stopped, Ctrl-C is held back and raised after: a Ctrl-C taken by another thread cut
+the start short and left a worker running (7 runs in 8 at 1.2-1.8 s into a bootstrap), and one
+raised while a future's lock was held left the pool's shutdown waiting forever (2 in 16 at 1-7 s).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import InvalidStateError, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, InvalidStateError, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
@@ -60,15 +61,15 @@ def run_chunks(
         pending = list(futures)
         with _one_thread():
             for future, chunk in zip(reversed(futures), reversed(chunks), strict=True):
-                if not future.cancel():
+                with _sigint_held():  # see _finished
+                    taken = not future.cancel()
+                if taken:
                     break  # the workers took this chunk, so all before it
                 pending.remove(future)
                 yield fn(chunk)
-                for done in [f for f in pending if f.done()]:
-                    pending.remove(done)
-                    yield done.result()
-        for future in as_completed(pending):
-            yield future.result()
+                yield from _finished(pending, timeout=0)
+        while pending:
+            yield from _finished(pending, timeout=0.1)
         finished = True
     except BrokenProcessPool:
         raise MgriskError(
@@ -82,6 +83,19 @@ def run_chunks(
                 _shut_down(pool, wait=finished)
         finally:
             threading.excepthook = hook
+
+
+def _finished(pending: list, timeout: float) -> list:
+    """The results of the futures in ``pending`` that are done within ``timeout`` seconds (taken
+    out of it). Ctrl-C is held back meanwhile (at most ``timeout``), so that it is never raised
+    while this thread holds a future's lock: the pool's own thread would wait for that lock
+    forever, and so would the shutdown."""
+    with _sigint_held():
+        done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+        ready = [f for f in pending if f in done]
+        for future in ready:
+            pending.remove(future)
+        return [future.result() for future in ready]
 
 
 def _quiet_broken_pool_hook(hook):

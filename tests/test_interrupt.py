@@ -169,3 +169,21 @@ def test_ctrl_c_in_a_held_block_is_raised_when_it_ends():
         time.sleep(0.2)  # Python's handler runs on this thread meanwhile
         reached.append("end of the block")
     assert reached == ["end of the block"]
+
+
+def test_ctrl_c_while_futures_are_looked_at_waits_for_the_look_to_end():
+    """Ctrl-C never lands while this thread holds a future's lock (the pool's own thread would
+    wait for that lock forever, and so would the shutdown): it is raised after the look."""
+    import threading
+    from concurrent.futures import Future
+
+    from mgrisk._pool import _finished
+
+    never = Future()  # a chunk still running in a worker
+    timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        assert _finished([never], timeout=0.5) == []
+    assert time.monotonic() - start >= 0.45  # the look ran to its end first
+    timer.join()
